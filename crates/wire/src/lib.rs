@@ -1,0 +1,13 @@
+//! Kernel wire formats for taskwatch: netlink, the proc connector, tracepoint records.
+//! Pure decoding and encoding; no I/O, no unsafe. Unknown kernel values are kept, never a panic.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod bytes;
+pub mod connector;
+pub mod error;
+pub mod listen;
+pub mod netlink;
+pub mod proc_event;
+
+pub use error::DecodeError;
