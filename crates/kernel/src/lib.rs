@@ -1,1 +1,10 @@
-//! placeholder
+//! taskwatch's contact with the running kernel: proc connector and perf tracepoint
+//! sockets, /proc and /sys reads. The only crate with unsafe code, fenced in `sys`.
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod connector;
+pub mod exec_trace;
+pub mod probe;
+pub mod procfs;
+mod sys;

@@ -8,6 +8,8 @@ pub mod connector;
 pub mod error;
 pub mod listen;
 pub mod netlink;
+pub mod perf;
 pub mod proc_event;
+pub mod tracepoint;
 
 pub use error::DecodeError;

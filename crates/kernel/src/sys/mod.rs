@@ -1,0 +1,7 @@
+//! The syscalls taskwatch needs that no safe crate wraps; every unsafe block lives here
+//! and carries a SAFETY comment. Callers outside see safe functions only.
+#![allow(unsafe_code)]
+
+pub mod perf;
+pub mod pidfd;
+pub mod socket;
