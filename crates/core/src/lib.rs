@@ -3,5 +3,19 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod clock;
+pub mod dispatch;
+pub mod event;
+pub mod exit_status;
+pub mod json;
 pub mod probe;
+pub mod table;
 pub mod task;
+pub mod watcher;
+
+pub use dispatch::Dispatcher;
+pub use event::{Event, EventKind, Kind, LossSource};
+pub use exit_status::ExitStatus;
+pub use task::{Argv, Comm, Creds, Ids, Task, TaskSnapshot};
+pub use table::ProcessTable;
+pub use watcher::{Ctx, Verdict, Watcher};

@@ -4,7 +4,10 @@
 #![warn(missing_docs)]
 
 pub mod connector;
+pub mod namespaces;
+pub mod netlink_drops;
 pub mod exec_trace;
 pub mod probe;
+pub mod seq_tracker;
 pub mod procfs;
 mod sys;

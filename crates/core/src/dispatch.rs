@@ -1,0 +1,209 @@
+//! The dispatcher: applies each event to the process table and hands it, with the task,
+//! to every watcher of its kind. It knows no feature; features are watchers.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::event::{Event, EventKind, Kind, NO_CPU};
+use crate::probe::TaskProbe;
+use crate::table::{ProcessTable, START_TOLERANCE_NS};
+use crate::task::{Ids, Task};
+use crate::watcher::{self, Ctx, Verdict, Watcher};
+
+/// Counters kept by the dispatcher.
+#[derive(Debug, Default, Clone)]
+pub struct DispatchStats {
+    /// Events dispatched, by `Kind::index()`.
+    pub events: [u64; Kind::ALL.len()],
+    /// Watcher panics caught: (watcher name, count).
+    pub panics: Vec<(&'static str, u64)>,
+    /// Tasks denied by a watcher.
+    pub denied: u64,
+}
+
+/// Applies events to the process table and calls the watchers.
+pub struct Dispatcher<P: TaskProbe> {
+    table: ProcessTable,
+    probe: P,
+    stats: DispatchStats,
+}
+
+impl<P: TaskProbe> Dispatcher<P> {
+    /// A dispatcher with an empty table.
+    pub fn new(probe: P) -> Self {
+        Dispatcher { table: ProcessTable::new(), probe, stats: DispatchStats::default() }
+    }
+
+    /// The process table.
+    pub fn table(&self) -> &ProcessTable {
+        &self.table
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> &DispatchStats {
+        &self.stats
+    }
+
+    /// The probe.
+    pub fn probe_mut(&mut self) -> &mut P {
+        &mut self.probe
+    }
+
+    /// Loads every task in /proc (flagged pre-existing) and calls `init` watchers for each.
+    /// Call it after the event source is listening, so no task falls between the two.
+    pub fn bootstrap(&mut self, ts_ns: u64) {
+        let snapshots = self.probe.snapshot_all();
+        for ids in self.table.bootstrap(snapshots) {
+            self.init(ids, NO_CPU, ts_ns);
+        }
+    }
+
+    /// Dispatches one event.
+    pub fn dispatch(&mut self, ev: Event) {
+        match &ev.kind {
+            EventKind::Fork { parent, child } => self.fork(&ev, *parent, *child),
+            EventKind::Exit { task, .. } => self.exit(&ev, *task),
+            EventKind::Lost { .. } => {
+                self.notify(&ev, &Task::unknown(Ids::default()));
+                self.resync(ev.cpu, ev.ts_ns);
+            }
+            kind => {
+                let Some(ids) = kind.subject() else { return };
+                if self.table.get(ids.pid).is_none() {
+                    self.adopt(ids, ev.cpu, ev.ts_ns);
+                }
+                match kind {
+                    EventKind::Exec { exe, argv, .. } => self.table.exec(ids, exe.clone(), argv.clone()),
+                    EventKind::Comm { comm, .. } => self.table.set_comm(ids, *comm),
+                    EventKind::Uid { ruid, euid, .. } => self.table.set_uid(ids, *ruid, *euid),
+                    EventKind::Gid { rgid, egid, .. } => self.table.set_gid(ids, *rgid, *egid),
+                    _ => {}
+                }
+                self.notify_about(&ev, ids);
+            }
+        }
+    }
+
+    fn fork(&mut self, ev: &Event, parent: Ids, child: Ids) {
+        // A task created while the bootstrap scan ran is already in the table.
+        let known = self
+            .table
+            .get(child.pid)
+            .is_some_and(|t| t.preexisting && t.start_ns.abs_diff(ev.ts_ns) <= START_TOLERANCE_NS);
+        let mut verdict = Verdict::Continue;
+        let mut denier = None;
+        if !known {
+            let probe = &mut self.probe;
+            self.table.fork(parent, child, ev.ts_ns, || probe.snapshot(child.pid));
+            let init = Event { cpu: ev.cpu, ts_ns: ev.ts_ns, kind: EventKind::Init { task: child } };
+            (verdict, denier) = self.notify_about(&init, child);
+        }
+        if verdict != Verdict::Deny {
+            (verdict, denier) = self.notify_about(ev, child);
+        }
+        if verdict == Verdict::Deny {
+            self.deny(ev, child, denier.unwrap_or("?"));
+        }
+    }
+
+    fn exit(&mut self, ev: &Event, ids: Ids) {
+        self.notify_about(ev, ids);
+        let probe = &mut self.probe;
+        if let Some(gone) = self.table.remove(ids.pid, |pid| probe.parent_of(pid)) {
+            self.free(gone, ev.cpu, ev.ts_ns);
+        }
+    }
+
+    /// Takes in a task the table missed (created before a loss, or during startup).
+    fn adopt(&mut self, ids: Ids, cpu: u32, ts_ns: u64) {
+        if let Some(s) = self.probe.snapshot(ids.pid) {
+            self.table.insert(Task::from_snapshot(s, true));
+            self.init(ids, cpu, ts_ns);
+        }
+    }
+
+    fn init(&mut self, ids: Ids, cpu: u32, ts_ns: u64) {
+        let ev = Event { cpu, ts_ns, kind: EventKind::Init { task: ids } };
+        if let (Verdict::Deny, Some(name)) = self.notify_about(&ev, ids) {
+            self.deny(&ev, ids, name);
+        }
+    }
+
+    fn free(&mut self, gone: Task, cpu: u32, ts_ns: u64) {
+        let ev = Event { cpu, ts_ns, kind: EventKind::Free { task: gone.ids() } };
+        let (verdict, name) = self.notify(&ev, &gone);
+        if verdict != Verdict::Continue {
+            tracing::warn!(watcher = name.unwrap_or("?"), "a free watcher asked to stop; free cannot stop, ignored");
+        }
+    }
+
+    fn deny(&mut self, ev: &Event, ids: Ids, watcher: &'static str) {
+        let Some(task) = self.table.get(ids.pid).cloned() else { return };
+        let killed = match self.probe.kill(&task) {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(pid = ids.pid, watcher, error = ?e, "could not kill a denied task");
+                false
+            }
+        };
+        self.stats.denied += 1;
+        let denied = Event { cpu: ev.cpu, ts_ns: ev.ts_ns, kind: EventKind::Denied { task: ids, watcher, killed } };
+        self.notify(&denied, &task);
+    }
+
+    fn resync(&mut self, cpu: u32, ts_ns: u64) {
+        let changes = self.table.resync(self.probe.snapshot_all());
+        for gone in changes.removed {
+            self.free(gone, cpu, ts_ns);
+        }
+        for ids in changes.added {
+            self.init(ids, cpu, ts_ns);
+        }
+    }
+
+    fn notify_about(&mut self, ev: &Event, ids: Ids) -> (Verdict, Option<&'static str>) {
+        let table = &self.table;
+        match table.get(ids.pid) {
+            Some(task) => call_all(&Ctx { event: ev, task, table }, &mut self.stats),
+            None => call_all(&Ctx { event: ev, task: &Task::unknown(ids), table }, &mut self.stats),
+        }
+    }
+
+    fn notify(&mut self, ev: &Event, task: &Task) -> (Verdict, Option<&'static str>) {
+        call_all(&Ctx { event: ev, task, table: &self.table }, &mut self.stats)
+    }
+}
+
+/// Calls the kind's table, then the `any` table; returns the first non-Continue verdict
+/// and the watcher that gave it.
+fn call_all(ctx: &Ctx<'_>, stats: &mut DispatchStats) -> (Verdict, Option<&'static str>) {
+    let kind = ctx.event.kind.kind();
+    stats.events[kind.index()] += 1;
+    for table in [watcher::table(kind), watcher::any_table()] {
+        for w in table {
+            let verdict = call_one(w, ctx, stats);
+            if verdict != Verdict::Continue {
+                return (verdict, Some(w.name));
+            }
+        }
+    }
+    (Verdict::Continue, None)
+}
+
+fn call_one(w: &Watcher, ctx: &Ctx<'_>, stats: &mut DispatchStats) -> Verdict {
+    match catch_unwind(AssertUnwindSafe(|| (w.func)(ctx))) {
+        Ok(v) => v,
+        Err(payload) => {
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(watcher = w.name, event = ctx.event.kind.kind().name(), "watcher panicked: {msg}");
+            match stats.panics.iter_mut().find(|(n, _)| *n == w.name) {
+                Some((_, count)) => *count += 1,
+                None => stats.panics.push((w.name, 1)),
+            }
+            Verdict::Continue
+        }
+    }
+}
