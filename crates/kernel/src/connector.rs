@@ -146,13 +146,13 @@ impl ProcConnector {
             stats: ConnectorStats::default(),
         };
         // Classic LISTEN first: it is acknowledged, which proves the subscription took.
-        let seq = std::process::id() ^ 0x7477_0000;
-        me.send(Request { op: McastOp::Listen, event_filter: None, portid, seq })?;
-        me.await_ack(seq)?;
+        let nonce = (std::process::id() << 8) ^ (portid & 0xff) ^ 0x5477_0000;
+        me.send(Request { op: McastOp::Listen, event_filter: None, portid, seq: 1, ack: nonce })?;
+        me.await_ack(nonce)?;
         if let Some(mask) = config.event_filter {
             // The filtered request replaces the filter on the same socket; its ack is
             // filtered out by the kernel, so none is awaited.
-            me.send(Request { op: McastOp::Listen, event_filter: Some(mask), portid, seq: seq + 1 })?;
+            me.send(Request { op: McastOp::Listen, event_filter: Some(mask), portid, seq: 2, ack: 0 })?;
             me.filtered = true;
         }
         me.drops_accounted = netlink_drops::read_drops(inode).unwrap_or(0);
@@ -187,7 +187,7 @@ impl ProcConnector {
         Ok(())
     }
 
-    fn await_ack(&mut self, seq: u32) -> Result<(), ConnectorError> {
+    fn await_ack(&mut self, nonce: u32) -> Result<(), ConnectorError> {
         let deadline = Instant::now() + ACK_TIMEOUT;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -202,7 +202,7 @@ impl ProcConnector {
             self.drain_once(&mut |r| match r {
                 Received::Event(ProcEvent { data: EventData::Ack { .. }, .. }) => {}
                 other => early.push(other),
-            }, Some((seq, &mut acked)))?;
+            }, Some((nonce, &mut acked)))?;
             self.pending.extend(early);
             if acked {
                 return Ok(());
@@ -297,19 +297,20 @@ impl ProcConnector {
                     }
                     Ok((_, _, idx)) if idx != connector::CN_IDX_PROC => {}
                     Ok((header, ev, _)) => {
+                        // Acknowledgements (ours and other listeners') take a per-CPU
+                        // sequence number like events do, so they go through the tracker.
+                        let gap = if self.filtered { None } else { self.seq.observe(ev.cpu, header.seq) };
+                        if let Some(lost) = gap {
+                            self.stats.lost += lost;
+                            sink(Received::Lost(lost));
+                        }
                         if let EventData::Ack { .. } = ev.data {
-                            if let Some((seq, acked)) = ack.as_mut() {
-                                if header.ack == seq.wrapping_add(1) {
+                            if let Some((nonce, acked)) = ack.as_mut() {
+                                if header.ack == nonce.wrapping_add(1) {
                                     **acked = true;
                                 }
                             }
                             continue;
-                        }
-                        if !self.filtered {
-                            if let Some(lost) = self.seq.observe(ev.cpu, header.seq) {
-                                self.stats.lost += lost;
-                                sink(Received::Lost(lost));
-                            }
                         }
                         self.stats.events += 1;
                         sink(Received::Event(ev));
@@ -323,7 +324,7 @@ impl ProcConnector {
 
 impl Drop for ProcConnector {
     fn drop(&mut self) {
-        let _ = self.send(Request { op: McastOp::Ignore, event_filter: None, portid: self.portid, seq: 0 });
+        let _ = self.send(Request { op: McastOp::Ignore, event_filter: None, portid: self.portid, seq: 3, ack: 0 });
     }
 }
 

@@ -23,8 +23,11 @@ pub struct Request {
     pub event_filter: Option<u32>,
     /// Sender port id for the netlink header.
     pub portid: u32,
-    /// `cn_msg.seq`, echoed in the acknowledgement.
+    /// `cn_msg.seq` and `nlmsg_seq`. The kernel does not echo it: it stamps its own
+    /// per-CPU sequence number on the acknowledgement.
     pub seq: u32,
+    /// `cn_msg.ack`; the acknowledgement carries `ack + 1`, which identifies it.
+    pub ack: u32,
 }
 
 impl Request {
@@ -45,7 +48,7 @@ impl Request {
             idx: connector::CN_IDX_PROC,
             val: connector::CN_VAL_PROC,
             seq: self.seq,
-            ack: 0,
+            ack: self.ack,
             len: body_len as u16,
             flags: 0,
         }
@@ -64,13 +67,14 @@ mod tests {
 
     #[test]
     fn classic_and_filtered_requests() {
-        let classic = Request { op: McastOp::Listen, event_filter: None, portid: 77, seq: 1 }.to_datagram();
+        let classic = Request { op: McastOp::Listen, event_filter: None, portid: 77, seq: 1, ack: 0 }.to_datagram();
         assert_eq!(classic.len(), 40);
         let filtered = Request {
             op: McastOp::Listen,
             event_filter: Some(proc_event::what::EXEC | 0x1),
             portid: 77,
             seq: 1,
+            ack: 0,
         }
         .to_datagram();
         assert_eq!(filtered.len(), 44);

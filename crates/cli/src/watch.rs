@@ -1,0 +1,160 @@
+//! `taskwatch watch`: resolves the flags, opens the live source, bootstraps the process
+//! table and dispatches events to the watchers until a signal, the duration or the count.
+
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use taskwatch_core::clock::WallClock;
+use taskwatch_core::{Dispatcher, Kind};
+use taskwatch_kernel::clock::{monotonic_ns, realtime_minus_monotonic_ns};
+use taskwatch_kernel::connector::ConnectorConfig;
+use taskwatch_kernel::probe::ProcProbe;
+use taskwatch_kernel::source::{LiveSource, SourceConfig};
+use taskwatch_wire::proc_event::what;
+
+use crate::args::{ColorChoice, WatchArgs};
+use crate::output::Output;
+use crate::selection::Selection;
+use crate::session::{self, Format, Session};
+use crate::watchers::stats::StatsTable;
+
+/// Longest a printed event waits in our buffer when events trickle in.
+const POLL: Duration = Duration::from_millis(100);
+
+/// Kinds the process table needs to stay right (names, ancestry, bounded memory),
+/// subscribed even when not shown.
+const TABLE_KINDS: u32 = what::FORK | what::EXEC | what::EXIT | what::COMM;
+
+pub fn run(args: WatchArgs) -> anyhow::Result<()> {
+    let selection = Selection::new(&args.events, &args.pid, &args.comm, &args.uid, args.children)?;
+    let duration = match args.duration {
+        Some(d) if !(d > 0.0 && d.is_finite()) => bail!("--duration {d}: give a positive number of seconds"),
+        Some(d) => Some(Duration::from_secs_f64(d)),
+        None => None,
+    };
+    if args.rcvbuf_mib == 0 || args.rcvbuf_mib > 1024 {
+        bail!("--rcvbuf-mib {}: choose 1 to 1024", args.rcvbuf_mib);
+    }
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let format = match (args.quiet, args.json) {
+        (true, _) => Format::Quiet,
+        (false, true) => Format::Json,
+        (false, false) => Format::Human { color },
+    };
+
+    let config = source_config(&selection, &args);
+    let (mut source, exec_error) = LiveSource::open(&config).context("cannot watch task events")?;
+    if let Some(e) = exec_error {
+        tracing::warn!("exec paths will come from /proc and may be missing for short-lived processes: {e}");
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, Arc::clone(&stop)).context("installing signal handlers")?;
+    }
+
+    let local = time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC);
+    session::install(Session {
+        selection,
+        format,
+        out: Output::stdout().context("opening standard output")?,
+        clock: WallClock::new(realtime_minus_monotonic_ns(), local),
+        remaining: args.count,
+        stats: args.stats.then(StatsTable::default),
+        header_printed: false,
+        write_error: None,
+    });
+
+    let mut dispatcher = Dispatcher::new(ProcProbe::new());
+    dispatcher.bootstrap(monotonic_ns());
+    let deadline = duration.map(|d| Instant::now() + d);
+    let mut events = Vec::with_capacity(4096);
+    loop {
+        if stop.load(Ordering::Relaxed) || session::with(|s| s.done()).unwrap_or(true) {
+            break;
+        }
+        let timeout = match deadline {
+            Some(d) => match d.checked_duration_since(Instant::now()) {
+                Some(left) => left.min(POLL),
+                None => break,
+            },
+            None => POLL,
+        };
+        source.read(timeout, &mut events)?;
+        dispatch_all(&mut dispatcher, &mut events);
+        flush()?;
+    }
+    source.finish(&mut events);
+    dispatch_all(&mut dispatcher, &mut events);
+    flush()?;
+    finish(&source)
+}
+
+fn source_config(selection: &Selection, args: &WatchArgs) -> SourceConfig {
+    let mut mask = TABLE_KINDS;
+    for k in selection.kinds() {
+        mask |= k.proc_event_bit().unwrap_or(0);
+    }
+    if selection.filters_uid() {
+        mask |= what::UID | what::GID;
+    }
+    let wants_exec = selection.kinds().any(|k| k == Kind::Exec);
+    SourceConfig {
+        connector: ConnectorConfig {
+            rcvbuf_bytes: args.rcvbuf_mib << 20,
+            event_filter: (mask != what::ALL).then_some(mask),
+            ..ConnectorConfig::default()
+        },
+        exec_paths: wants_exec,
+        argv: wants_exec && !args.no_argv,
+        ..SourceConfig::default()
+    }
+}
+
+fn dispatch_all(dispatcher: &mut Dispatcher<ProcProbe>, events: &mut Vec<taskwatch_core::Event>) {
+    for ev in events.drain(..) {
+        dispatcher.dispatch(ev);
+    }
+}
+
+fn flush() -> anyhow::Result<()> {
+    session::with(|s| {
+        if let Some(e) = s.write_error.take() {
+            return Err(e);
+        }
+        s.out.flush()
+    })
+    .unwrap_or(Ok(()))
+    .context("writing to standard output")
+}
+
+fn finish(source: &LiveSource) -> anyhow::Result<()> {
+    let Some(mut s) = session::take() else { return Ok(()) };
+    if let Some(table) = &s.stats {
+        let mut text = Vec::new();
+        table.write(&mut text)?;
+        if s.format == Format::Json {
+            std::io::stderr().write_all(&text)?;
+        } else {
+            s.out.buf.extend_from_slice(&text);
+        }
+    }
+    s.out.flush().context("writing to standard output")?;
+    let st = source.stats();
+    tracing::info!(
+        events = st.connector.events,
+        lost = st.connector.lost,
+        overruns = st.connector.overruns,
+        exe_traced = st.exe_traced,
+        exe_from_proc = st.exe_from_proc,
+        exe_missing = st.exe_missing,
+        "source totals"
+    );
+    Ok(())
+}

@@ -1,0 +1,179 @@
+//! The live event source: proc connector events, each exec joined with its path from the
+//! exec tracepoint (race-free) and its argv from /proc (best effort), losses in band.
+
+use std::time::Duration;
+
+use taskwatch_core::event::{Event, EventKind, LossSource, NO_CPU};
+
+use crate::clock::monotonic_ns;
+use crate::connector::{ConnectorConfig, ConnectorError, ConnectorStats, ProcConnector, Received};
+use crate::exec_trace::{ExecTraceError, ExecTracer};
+use crate::procfs;
+
+/// What to open.
+#[derive(Debug, Clone)]
+pub struct SourceConfig {
+    /// The proc connector subscription.
+    pub connector: ConnectorConfig,
+    /// Trace exec paths with the sched_process_exec tracepoint (else /proc/PID/exe).
+    pub exec_paths: bool,
+    /// Pages per CPU for the exec tracepoint ring (a power of two).
+    pub exec_ring_pages: usize,
+    /// Read /proc/PID/cmdline for each exec.
+    pub argv: bool,
+}
+
+impl Default for SourceConfig {
+    fn default() -> Self {
+        SourceConfig { connector: ConnectorConfig::default(), exec_paths: true, exec_ring_pages: 256, argv: true }
+    }
+}
+
+/// Counters of the source beyond the connector's own.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SourceStats {
+    /// The connector's counters.
+    pub connector: ConnectorStats,
+    /// Exec events whose path came from the tracepoint.
+    pub exe_traced: u64,
+    /// Exec events whose path came from /proc (tracepoint record missing).
+    pub exe_from_proc: u64,
+    /// Exec events with no path at all (the task was gone).
+    pub exe_missing: u64,
+    /// Exec records the tracepoint rings lost.
+    pub exec_trace_lost: u64,
+}
+
+/// The live source.
+pub struct LiveSource {
+    connector: ProcConnector,
+    exec: Option<ExecTracer>,
+    argv: bool,
+    received: Vec<Received>,
+    stats: SourceStats,
+    warned_malformed: bool,
+}
+
+impl LiveSource {
+    /// Opens the connector and, when asked, the exec tracer. A tracer that cannot open
+    /// is not fatal: paths then come from /proc, and the reason is returned alongside.
+    pub fn open(config: &SourceConfig) -> Result<(Self, Option<ExecTraceError>), ConnectorError> {
+        let (exec, exec_error) = if config.exec_paths {
+            match ExecTracer::open(config.exec_ring_pages) {
+                Ok(t) => (Some(t), None),
+                Err(e) => (None, Some(e)),
+            }
+        } else {
+            (None, None)
+        };
+        let connector = ProcConnector::open(&config.connector)?;
+        let source = LiveSource {
+            connector,
+            exec,
+            argv: config.argv,
+            received: Vec::with_capacity(config.connector.batch * 2),
+            stats: SourceStats::default(),
+            warned_malformed: false,
+        };
+        Ok((source, exec_error))
+    }
+
+    /// The connector (for its settings).
+    pub fn connector(&self) -> &ProcConnector {
+        &self.connector
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> SourceStats {
+        SourceStats { connector: self.connector.stats(), ..self.stats }
+    }
+
+    /// Waits up to `timeout`, then appends every queued event to `out`.
+    pub fn read(&mut self, timeout: Duration, out: &mut Vec<Event>) -> Result<usize, ConnectorError> {
+        let received = &mut self.received;
+        self.connector.read(timeout, &mut |r| received.push(r))?;
+        if self.received.is_empty() {
+            return Ok(0);
+        }
+        // Every exec in this batch was traced before its connector message was sent.
+        let has_exec = self.received.iter().any(|r| matches!(r, Received::Event(e) if e.data.what() == taskwatch_wire::proc_event::what::EXEC));
+        if has_exec {
+            if let Some(tracer) = self.exec.as_mut() {
+                tracer.drain();
+            }
+        }
+        let before = out.len();
+        let mut received = std::mem::take(&mut self.received);
+        for r in received.drain(..) {
+            match r {
+                Received::Event(pe) => {
+                    if let Some(mut ev) = Event::from_proc_event(&pe) {
+                        if let EventKind::Exec { task, exe, argv } = &mut ev.kind {
+                            *exe = self.exe_of(task.pid);
+                            if self.argv {
+                                *argv = procfs::read_cmdline(task.pid);
+                            }
+                        }
+                        out.push(ev);
+                    }
+                }
+                Received::Lost(count) => out.push(lost(count, LossSource::ProcConnector)),
+                Received::Malformed(e) => {
+                    if !self.warned_malformed {
+                        tracing::warn!("skipping a malformed proc connector message: {e}");
+                        self.warned_malformed = true;
+                    }
+                }
+            }
+        }
+        self.received = received;
+        self.report_exec_trace_loss(out);
+        Ok(out.len() - before)
+    }
+
+    /// Appends losses only visible at the end (drops at the tail of a CPU's stream).
+    pub fn finish(&mut self, out: &mut Vec<Event>) {
+        if let Some(count) = self.connector.final_losses() {
+            out.push(lost(count, LossSource::ProcConnector));
+        }
+        if let Some(t) = self.exec.as_mut() {
+            t.drain();
+        }
+        self.report_exec_trace_loss(out);
+    }
+
+    fn exe_of(&mut self, pid: u32) -> Option<std::sync::Arc<str>> {
+        if let Some((_, path)) = self.exec.as_mut().and_then(|t| t.take(pid)) {
+            self.stats.exe_traced += 1;
+            // The tracepoint gives the path as passed to execve; a relative one means little
+            // later, so prefer the kernel's resolved link while the process still lives.
+            if !path.starts_with(b"/") {
+                if let Some(resolved) = procfs::read_exe(pid) {
+                    return Some(resolved);
+                }
+            }
+            return Some(std::sync::Arc::from(String::from_utf8_lossy(&path).as_ref()));
+        }
+        let exe = procfs::read_exe(pid);
+        if exe.is_some() {
+            self.stats.exe_from_proc += 1;
+        } else {
+            self.stats.exe_missing += 1;
+        }
+        exe
+    }
+
+    fn report_exec_trace_loss(&mut self, out: &mut Vec<Event>) {
+        let Some(t) = self.exec.as_ref() else { return };
+        let lost_now = t.lost();
+        if lost_now > self.stats.exec_trace_lost {
+            out.push(lost(lost_now - self.stats.exec_trace_lost, LossSource::ExecTrace));
+            self.stats.exec_trace_lost = lost_now;
+        }
+    }
+}
+
+fn lost(count: u64, source: LossSource) -> Event {
+    Event { cpu: NO_CPU, ts_ns: monotonic_ns(), kind: EventKind::Lost { count, source } }
+}
+
