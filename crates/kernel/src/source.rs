@@ -109,7 +109,7 @@ impl LiveSource {
                 Received::Event(pe) => {
                     if let Some(mut ev) = Event::from_proc_event(&pe) {
                         if let EventKind::Exec { task, exe, argv } = &mut ev.kind {
-                            *exe = self.exe_of(task.pid);
+                            *exe = self.exe_of(task.pid, pe.timestamp_ns);
                             if self.argv {
                                 *argv = procfs::read_cmdline(task.pid);
                             }
@@ -142,8 +142,10 @@ impl LiveSource {
         self.report_exec_trace_loss(out);
     }
 
-    fn exe_of(&mut self, pid: u32) -> Option<std::sync::Arc<str>> {
-        if let Some((_, path)) = self.exec.as_mut().and_then(|t| t.take(pid)) {
+    fn exe_of(&mut self, pid: u32, ts_ns: u64) -> Option<std::sync::Arc<str>> {
+        // A pid may exec twice before we look: take the record traced just before this
+        // connector message, not the newest.
+        if let Some((_, path)) = self.exec.as_mut().and_then(|t| t.take_at(pid, ts_ns)) {
             self.stats.exe_traced += 1;
             // The tracepoint gives the path as passed to execve; a relative one means little
             // later, so prefer the kernel's resolved link while the process still lives.
