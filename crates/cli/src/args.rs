@@ -61,10 +61,43 @@ pub struct WatchArgs {
     /// Colour: auto (only on a terminal, honouring NO_COLOR), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
-    /// Receive buffer of the proc connector socket, in MiB.
-    #[arg(long, default_value_t = 64, value_name = "MIB")]
-    pub rcvbuf_mib: usize,
+    /// Receive buffer of the proc connector socket (e.g. 512K, 64M; 4K to 1G).
+    #[arg(long, default_value = "64M", value_name = "SIZE", value_parser = parse_size)]
+    pub rcvbuf: usize,
     /// Do not read /proc/PID/cmdline at exec (argv is then null).
     #[arg(long)]
     pub no_argv: bool,
+}
+
+/// Parses a byte size with an optional K/M/G suffix (powers of 1024), 4 KiB to 1 GiB.
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    let (digits, shift) = match t.as_bytes().last().map(|b| b.to_ascii_uppercase()) {
+        Some(b'K') => (&t[..t.len() - 1], 10),
+        Some(b'M') => (&t[..t.len() - 1], 20),
+        Some(b'G') => (&t[..t.len() - 1], 30),
+        _ => (t, 0),
+    };
+    let n: usize = digits.parse().map_err(|_| format!("{text:?} is not a size like 512K or 64M"))?;
+    let bytes = n.checked_shl(shift).filter(|b| b >> shift == n).ok_or_else(|| format!("{text:?} is too large"))?;
+    if !(4096..=1 << 30).contains(&bytes) {
+        return Err(format!("{text:?} is out of range: choose 4K to 1G"));
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert_eq!(parse_size("512k"), Ok(512 << 10));
+        assert_eq!(parse_size("8192"), Ok(8192));
+        assert!(parse_size("1K").is_err());
+        assert!(parse_size("2G").is_err());
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("99999999999999999999G").is_err());
+    }
 }

@@ -35,9 +35,6 @@ pub fn run(args: WatchArgs) -> anyhow::Result<()> {
         Some(d) => Some(Duration::from_secs_f64(d)),
         None => None,
     };
-    if args.rcvbuf_mib == 0 || args.rcvbuf_mib > 1024 {
-        bail!("--rcvbuf-mib {}: choose 1 to 1024", args.rcvbuf_mib);
-    }
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -73,6 +70,12 @@ pub fn run(args: WatchArgs) -> anyhow::Result<()> {
 
     let mut dispatcher = Dispatcher::new(ProcProbe::new());
     dispatcher.bootstrap(monotonic_ns());
+    tracing::info!(
+        tasks = dispatcher.table().len(),
+        rcvbuf = source.connector().rcvbuf_bytes(),
+        kernel_filtered = source.connector().is_filtered(),
+        "watching"
+    );
     let deadline = duration.map(|d| Instant::now() + d);
     let mut events = Vec::with_capacity(4096);
     loop {
@@ -107,7 +110,7 @@ fn source_config(selection: &Selection, args: &WatchArgs) -> SourceConfig {
     let wants_exec = selection.kinds().any(|k| k == Kind::Exec);
     SourceConfig {
         connector: ConnectorConfig {
-            rcvbuf_bytes: args.rcvbuf_mib << 20,
+            rcvbuf_bytes: args.rcvbuf,
             event_filter: (mask != what::ALL).then_some(mask),
             ..ConnectorConfig::default()
         },
