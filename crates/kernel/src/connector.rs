@@ -56,7 +56,7 @@ pub enum ConnectorError {
     #[error("the kernel has no proc connector ({0}): it needs CONFIG_CONNECTOR=y and CONFIG_PROC_EVENTS=y")]
     Unavailable(io::Error),
     /// The kernel never acknowledged the subscription.
-    #[error("the proc connector did not acknowledge the subscription within {0:?}; is CONFIG_PROC_EVENTS enabled?")]
+    #[error("the proc connector did not acknowledge the subscription within {0:?}: the kernel needs CONFIG_PROC_EVENTS, and taskwatch must run in the initial pid and user namespaces")]
     NoAck(Duration),
     /// Another I/O failure.
     #[error("proc connector: {what}: {source}")]
