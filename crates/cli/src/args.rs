@@ -64,6 +64,10 @@ pub struct WatchArgs {
     /// Receive buffer of the proc connector socket (e.g. 512K, 64M; 4K to 1G).
     #[arg(long, default_value = "64M", value_name = "SIZE", value_parser = parse_size)]
     pub rcvbuf: usize,
+    /// After a wake-up that found events, wait this many milliseconds for more before
+    /// reading again: fewer wake-ups under load, at most this much added latency (0-100).
+    #[arg(long, default_value_t = 1.0, value_name = "MS")]
+    pub batch_wait: f64,
     /// Do not read /proc/PID/cmdline at exec (argv is then null).
     #[arg(long)]
     pub no_argv: bool,

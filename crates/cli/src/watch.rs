@@ -35,6 +35,9 @@ pub fn run(args: WatchArgs) -> anyhow::Result<()> {
         Some(d) => Some(Duration::from_secs_f64(d)),
         None => None,
     };
+    if !(0.0..=100.0).contains(&args.batch_wait) {
+        bail!("--batch-wait {}: choose 0 to 100 milliseconds", args.batch_wait);
+    }
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -116,6 +119,7 @@ fn source_config(selection: &Selection, args: &WatchArgs) -> SourceConfig {
         },
         exec_paths: wants_exec,
         argv: wants_exec && !args.no_argv,
+        batch_wait: Duration::from_secs_f64(args.batch_wait / 1000.0),
         ..SourceConfig::default()
     }
 }

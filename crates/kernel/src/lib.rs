@@ -3,11 +3,13 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod clock;
 pub mod connector;
 pub mod namespaces;
 pub mod netlink_drops;
 pub mod exec_trace;
 pub mod probe;
 pub mod seq_tracker;
+pub mod source;
 pub mod procfs;
 mod sys;

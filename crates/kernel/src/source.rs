@@ -21,11 +21,20 @@ pub struct SourceConfig {
     pub exec_ring_pages: usize,
     /// Read /proc/PID/cmdline for each exec.
     pub argv: bool,
+    /// After a read that found events, let more accumulate for this long before the next
+    /// read: one wake-up per batch instead of per message, at a bounded added latency.
+    pub batch_wait: Duration,
 }
 
 impl Default for SourceConfig {
     fn default() -> Self {
-        SourceConfig { connector: ConnectorConfig::default(), exec_paths: true, exec_ring_pages: 256, argv: true }
+        SourceConfig {
+            connector: ConnectorConfig::default(),
+            exec_paths: true,
+            exec_ring_pages: 256,
+            argv: true,
+            batch_wait: Duration::from_millis(1),
+        }
     }
 }
 
@@ -49,6 +58,8 @@ pub struct LiveSource {
     connector: ProcConnector,
     exec: Option<ExecTracer>,
     argv: bool,
+    batch_wait: Duration,
+    busy: bool,
     received: Vec<Received>,
     stats: SourceStats,
     warned_malformed: bool,
@@ -71,6 +82,8 @@ impl LiveSource {
             connector,
             exec,
             argv: config.argv,
+            batch_wait: config.batch_wait,
+            busy: false,
             received: Vec::with_capacity(config.connector.batch * 2),
             stats: SourceStats::default(),
             warned_malformed: false,
@@ -90,8 +103,12 @@ impl LiveSource {
 
     /// Waits up to `timeout`, then appends every queued event to `out`.
     pub fn read(&mut self, timeout: Duration, out: &mut Vec<Event>) -> Result<usize, ConnectorError> {
+        if self.busy && !self.batch_wait.is_zero() {
+            std::thread::sleep(self.batch_wait.min(timeout));
+        }
         let received = &mut self.received;
         self.connector.read(timeout, &mut |r| received.push(r))?;
+        self.busy = !self.received.is_empty();
         if self.received.is_empty() {
             return Ok(0);
         }

@@ -6,7 +6,8 @@ use crate::DecodeError;
 /// Returns `len` bytes at `offset`, or a truncation error naming `what`.
 pub fn slice<'a>(buf: &'a [u8], offset: usize, len: usize, what: &'static str) -> Result<&'a [u8], DecodeError> {
     let available = buf.len().saturating_sub(offset);
-    if available < len {
+    // `offset > buf.len()` matters when `len` is 0: an empty slice past the end is still out.
+    if available < len || offset > buf.len() {
         return Err(DecodeError::truncated(what, offset, len, available));
     }
     Ok(&buf[offset..offset + len])
