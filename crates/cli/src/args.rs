@@ -82,8 +82,13 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
         Some(b'G') => (&t[..t.len() - 1], 30),
         _ => (t, 0),
     };
-    let n: usize = digits.parse().map_err(|_| format!("{text:?} is not a size like 512K or 64M"))?;
-    let bytes = n.checked_shl(shift).filter(|b| b >> shift == n).ok_or_else(|| format!("{text:?} is too large"))?;
+    let n: usize = digits
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size like 512K or 64M"))?;
+    let bytes = n
+        .checked_shl(shift)
+        .filter(|b| b >> shift == n)
+        .ok_or_else(|| format!("{text:?} is too large"))?;
     if !(4096..=1 << 30).contains(&bytes) {
         return Err(format!("{text:?} is out of range: choose 4K to 1G"));
     }

@@ -19,7 +19,11 @@ impl Output {
     /// Wraps a duplicate of fd 1 (bypassing std's line buffering).
     pub fn stdout() -> io::Result<Self> {
         let fd = io::stdout().as_fd().try_clone_to_owned()?;
-        Ok(Output { file: File::from(fd), buf: Vec::with_capacity(2 * FLUSH_AT), closed: false })
+        Ok(Output {
+            file: File::from(fd),
+            buf: Vec::with_capacity(2 * FLUSH_AT),
+            closed: false,
+        })
     }
 
     /// True once the reader went away (EPIPE).

@@ -17,8 +17,18 @@ pub struct Selection {
 
 impl Selection {
     /// Resolves the raw flags. Empty `kinds` means every kernel kind.
-    pub fn new(kinds: &[String], pids: &[u32], comms: &[String], uids: &[String], children: bool) -> anyhow::Result<Self> {
-        let mut sel = Selection { pids: pids.to_vec(), children, ..Selection::default() };
+    pub fn new(
+        kinds: &[String],
+        pids: &[u32],
+        comms: &[String],
+        uids: &[String],
+        children: bool,
+    ) -> anyhow::Result<Self> {
+        let mut sel = Selection {
+            pids: pids.to_vec(),
+            children,
+            ..Selection::default()
+        };
         if kinds.is_empty() {
             for k in Kind::KERNEL {
                 sel.kinds[k.index()] = true;
@@ -88,7 +98,8 @@ impl Selection {
         (self.pids.is_empty() || self.pids.contains(&t.tgid) || self.pids.contains(&t.pid))
             && (self.comms.is_empty() || self.comms.contains(&t.comm))
             && (self.uids.is_empty()
-                || t.creds.is_some_and(|c| self.uids.contains(&c.ruid) || self.uids.contains(&c.euid)))
+                || t.creds
+                    .is_some_and(|c| self.uids.contains(&c.ruid) || self.uids.contains(&c.euid)))
     }
 }
 
@@ -115,8 +126,16 @@ mod tests {
     fn kinds_and_errors() {
         let s = Selection::new(&["exec".into(), "Exit".into()], &[], &[], &[], false).unwrap();
         assert_eq!(s.kinds().collect::<Vec<_>>(), vec![Kind::Exec, Kind::Exit]);
-        assert_eq!(Selection::new(&[], &[], &[], &[], false).unwrap().kinds().count(), 9);
-        let err = Selection::new(&["forks".into()], &[], &[], &[], false).unwrap_err().to_string();
+        assert_eq!(
+            Selection::new(&[], &[], &[], &[], false)
+                .unwrap()
+                .kinds()
+                .count(),
+            9
+        );
+        let err = Selection::new(&["forks".into()], &[], &[], &[], false)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("unknown event kind \"forks\""), "{err}");
         assert!(Selection::new(&[], &[], &["0123456789abcdefg".into()], &[], false).is_err());
         assert!(Selection::new(&[], &[], &[], &[], true).is_err());

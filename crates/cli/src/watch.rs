@@ -29,19 +29,32 @@ const POLL: Duration = Duration::from_millis(100);
 const TABLE_KINDS: u32 = what::FORK | what::EXEC | what::EXIT | what::COMM;
 
 pub fn run(args: WatchArgs) -> anyhow::Result<()> {
-    let selection = Selection::new(&args.events, &args.pid, &args.comm, &args.uid, args.children)?;
+    let selection = Selection::new(
+        &args.events,
+        &args.pid,
+        &args.comm,
+        &args.uid,
+        args.children,
+    )?;
     let duration = match args.duration {
-        Some(d) if !(d > 0.0 && d.is_finite()) => bail!("--duration {d}: give a positive number of seconds"),
+        Some(d) if !(d > 0.0 && d.is_finite()) => {
+            bail!("--duration {d}: give a positive number of seconds")
+        }
         Some(d) => Some(Duration::from_secs_f64(d)),
         None => None,
     };
     if !(0.0..=100.0).contains(&args.batch_wait) {
-        bail!("--batch-wait {}: choose 0 to 100 milliseconds", args.batch_wait);
+        bail!(
+            "--batch-wait {}: choose 0 to 100 milliseconds",
+            args.batch_wait
+        );
     }
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        }
     };
     let format = match (args.quiet, args.json) {
         (true, _) => Format::Quiet,
@@ -52,11 +65,14 @@ pub fn run(args: WatchArgs) -> anyhow::Result<()> {
     let config = source_config(&selection, &args);
     let (mut source, exec_error) = LiveSource::open(&config).context("cannot watch task events")?;
     if let Some(e) = exec_error {
-        tracing::warn!("exec paths will come from /proc and may be missing for short-lived processes: {e}");
+        tracing::warn!(
+            "exec paths will come from /proc and may be missing for short-lived processes: {e}"
+        );
     }
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(sig, Arc::clone(&stop)).context("installing signal handlers")?;
+        signal_hook::flag::register(sig, Arc::clone(&stop))
+            .context("installing signal handlers")?;
     }
 
     let local = time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC);
@@ -142,7 +158,9 @@ fn flush() -> anyhow::Result<()> {
 }
 
 fn finish(source: &LiveSource) -> anyhow::Result<()> {
-    let Some(mut s) = session::take() else { return Ok(()) };
+    let Some(mut s) = session::take() else {
+        return Ok(());
+    };
     if let Some(table) = &s.stats {
         let mut text = Vec::new();
         table.write(&mut text)?;

@@ -10,19 +10,29 @@ use common::Watch;
 
 fn run(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(common::binary()).args(args).output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 #[test]
 fn bad_flags_get_a_clear_error_and_exit_2() {
     let cases: &[(&[&str], &str)] = &[
-        (&["watch", "-e", "fork,bogus"], "unknown event kind \"bogus\""),
+        (
+            &["watch", "-e", "fork,bogus"],
+            "unknown event kind \"bogus\"",
+        ),
         (&["watch", "--duration=-1"], "--duration"),
         (&["watch", "--duration", "0"], "--duration"),
         (&["watch", "--duration", "nan"], "--duration"),
         (&["watch", "--uid", "no-such-user-here"], "no such user"),
         (&["watch", "--children"], "--children needs"),
-        (&["watch", "--comm", "a-name-longer-than-15"], "1 to 15 bytes"),
+        (
+            &["watch", "--comm", "a-name-longer-than-15"],
+            "1 to 15 bytes",
+        ),
         (&["watch", "--rcvbuf", "1K"], "out of range"),
         (&["watch", "--pid", "abc"], "invalid value"),
     ];
@@ -30,7 +40,10 @@ fn bad_flags_get_a_clear_error_and_exit_2() {
         let (code, stdout, stderr) = run(args);
         assert_eq!(code, 2, "{args:?}: {stderr}");
         assert!(stdout.is_empty(), "{args:?} printed {stdout}");
-        assert!(stderr.contains(needle), "{args:?}: expected {needle:?} in {stderr:?}");
+        assert!(
+            stderr.contains(needle),
+            "{args:?}: expected {needle:?} in {stderr:?}"
+        );
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
 }
@@ -48,7 +61,10 @@ fn outside_the_initial_pid_namespace_it_says_why() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.starts_with("error: ") && stderr.contains("non-initial pid namespace"), "{stderr}");
+    assert!(
+        stderr.starts_with("error: ") && stderr.contains("non-initial pid namespace"),
+        "{stderr}"
+    );
     assert_eq!(stderr.lines().count(), 1, "one clear line: {stderr}");
 }
 
@@ -97,10 +113,14 @@ fn count_stops_after_n_events() {
     }
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
-    let lines: Vec<serde_json::Value> =
-        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 3);
-    assert!(lines.iter().all(|e| e["event"] == "exec" || e["event"] == "lost"));
+    assert!(lines
+        .iter()
+        .all(|e| e["event"] == "exec" || e["event"] == "lost"));
 }
 
 #[test]
@@ -119,11 +139,21 @@ fn pid_filter_with_children_shows_only_descendants() {
     use std::io::Write;
     root.stdin.take().unwrap().write_all(b"go\n").unwrap();
     root.wait().unwrap();
-    watch.wait_until(|evs| evs.iter().any(|e| e["event"] == "exit" && e["pid"] == root_pid), "the root's exit");
+    watch.wait_until(
+        |evs| {
+            evs.iter()
+                .any(|e| e["event"] == "exit" && e["pid"] == root_pid)
+        },
+        "the root's exit",
+    );
     let (status, events, _) = watch.stop();
     assert!(status.success());
     let exits: Vec<_> = events.iter().filter(|e| e["event"] == "exit").collect();
-    assert_eq!(exits.len(), 3, "root, its sh child and the grandchild /bin/true: {exits:?}");
+    assert_eq!(
+        exits.len(),
+        3,
+        "root, its sh child and the grandchild /bin/true: {exits:?}"
+    );
     assert!(exits.iter().any(|e| e["exit_code"] == 4));
     for e in events.iter().filter(|e| e["event"] != "lost") {
         let pid = e["pid"].as_u64().unwrap() as u32;
@@ -151,10 +181,23 @@ fn stats_table_counts_by_command() {
     let (status, _, _) = watch.stop();
     assert!(status.success());
     let text = lines.lock().unwrap().join("\n");
-    let header = text.lines().find(|l| l.contains("total") && l.contains("COMM")).expect(&text);
-    assert!(header.contains("fork") && header.contains("exit"), "{header}");
-    let row = text.lines().find(|l| l.ends_with(" tw-statcount")).expect(&text);
-    let cols: Vec<u64> = row.split_whitespace().take(10).map(|c| c.parse().unwrap()).collect();
+    let header = text
+        .lines()
+        .find(|l| l.contains("total") && l.contains("COMM"))
+        .expect(&text);
+    assert!(
+        header.contains("fork") && header.contains("exit"),
+        "{header}"
+    );
+    let row = text
+        .lines()
+        .find(|l| l.ends_with(" tw-statcount"))
+        .expect(&text);
+    let cols: Vec<u64> = row
+        .split_whitespace()
+        .take(10)
+        .map(|c| c.parse().unwrap())
+        .collect();
     // fork exec uid gid sid ptrace comm coredump exit total: 5 execs and 5 exits as tw-statcount
     assert_eq!((cols[1], cols[8]), (5, 5), "{row}");
 }

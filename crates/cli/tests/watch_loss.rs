@@ -13,7 +13,14 @@ fn socket_drops(pid: u32) -> u64 {
     let inodes: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
         .unwrap()
         .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
-        .filter_map(|l| Some(l.to_str()?.strip_prefix("socket:[")?.trim_end_matches(']').to_string()))
+        .filter_map(|l| {
+            Some(
+                l.to_str()?
+                    .strip_prefix("socket:[")?
+                    .trim_end_matches(']')
+                    .to_string(),
+            )
+        })
         .collect();
     let table = std::fs::read_to_string("/proc/net/netlink").unwrap();
     let header: Vec<&str> = table.lines().next().unwrap().split_whitespace().collect();
@@ -47,40 +54,72 @@ fn stalled_reader_reports_exact_loss_and_resyncs() {
         Command::new("/bin/true").status().unwrap();
     }
     // Started while the socket is full: its fork and exec are lost.
-    let mut marker = Command::new("sh").args(["-c", "read x; exit 5"]).stdin(Stdio::piped()).spawn().unwrap();
+    let mut marker = Command::new("sh")
+        .args(["-c", "read x; exit 5"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
     let marker_pid = marker.id() as u64;
     watch.signal("CONT");
     // Later events on every CPU reveal the gaps at the tail of each CPU's sequence.
     let mut probes = Vec::new();
     for cpu in 0..num_cpus() {
         for _ in 0..3 {
-            let c = Command::new("taskset").args(["-c", &cpu.to_string(), "/bin/true"]).spawn().unwrap();
+            let c = Command::new("taskset")
+                .args(["-c", &cpu.to_string(), "/bin/true"])
+                .spawn()
+                .unwrap();
             probes.push(c.id() as u64);
             let mut c = c;
             c.wait().unwrap();
         }
     }
-    watch.wait_until(|evs| probes.iter().all(|p| evs.iter().any(|e| e["event"] == "exit" && e["pid"] == *p)), "probe exits");
+    watch.wait_until(
+        |evs| {
+            probes
+                .iter()
+                .all(|p| evs.iter().any(|e| e["event"] == "exit" && e["pid"] == *p))
+        },
+        "probe exits",
+    );
 
     let dropped = socket_drops(watch.pid());
     let reported = lost_so_far(&watch);
     eprintln!("kernel dropped {dropped}, taskwatch reported {reported}");
     assert!(dropped > 0, "the storm should have overflowed a 16K buffer");
-    assert_eq!(reported, dropped, "reported loss must equal the kernel's drop count");
+    assert_eq!(
+        reported, dropped,
+        "reported loss must equal the kernel's drop count"
+    );
 
     marker.stdin.take().unwrap().write_all(b"go\n").unwrap();
     marker.wait().unwrap();
-    watch.wait_until(|evs| evs.iter().any(|e| e["event"] == "exit" && e["pid"] == marker_pid), "the marker's exit");
+    watch.wait_until(
+        |evs| {
+            evs.iter()
+                .any(|e| e["event"] == "exit" && e["pid"] == marker_pid)
+        },
+        "the marker's exit",
+    );
     let (status, events, stderr) = watch.stop();
     assert!(status.success(), "{stderr}");
-    let exit = events.iter().find(|e| e["event"] == "exit" && e["pid"] == marker_pid).unwrap();
+    let exit = events
+        .iter()
+        .find(|e| e["event"] == "exit" && e["pid"] == marker_pid)
+        .unwrap();
     // Only the resync from /proc can have told the table who the marker is.
     assert_eq!(exit["comm"], "sh", "{exit}");
-    assert_eq!(exit["ppid"].as_u64(), Some(std::process::id() as u64), "{exit}");
+    assert_eq!(
+        exit["ppid"].as_u64(),
+        Some(std::process::id() as u64),
+        "{exit}"
+    );
     assert_eq!(exit["exit_code"], 5);
     assert!(exit["lifetime_ns"].as_u64().is_some(), "{exit}");
 }
 
 fn num_cpus() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
 }

@@ -15,7 +15,11 @@ impl WallClock {
     /// `realtime_minus_monotonic_ns`: CLOCK_REALTIME − CLOCK_MONOTONIC, read together.
     /// `local`: the local UTC offset, for human output.
     pub fn new(realtime_minus_monotonic_ns: i128, local: UtcOffset) -> Self {
-        WallClock { realtime_minus_monotonic_ns, local, cached_utc: None }
+        WallClock {
+            realtime_minus_monotonic_ns,
+            local,
+            cached_utc: None,
+        }
     }
 
     /// Nanoseconds since the Unix epoch for a monotonic timestamp.
@@ -95,11 +99,20 @@ mod tests {
         let mut c = WallClock::new(1_795_239_547_000_000_000 - 1_000_000_000, UtcOffset::UTC);
         let mut out = Vec::new();
         c.write_rfc3339(&mut out, 1_000_000_000 + 123_456_789);
-        assert_eq!(String::from_utf8(out).unwrap(), "2026-11-21T05:39:07.123456Z");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "2026-11-21T05:39:07.123456Z"
+        );
         let mut out = Vec::new();
         c.write_rfc3339(&mut out, 1_000_000_000 + 999_999_999);
-        assert_eq!(String::from_utf8(out).unwrap(), "2026-11-21T05:39:07.999999Z");
-        let plus_two = WallClock::new(1_795_239_547_000_000_000, UtcOffset::from_hms(2, 0, 0).unwrap());
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "2026-11-21T05:39:07.999999Z"
+        );
+        let plus_two = WallClock::new(
+            1_795_239_547_000_000_000,
+            UtcOffset::from_hms(2, 0, 0).unwrap(),
+        );
         let mut out = Vec::new();
         plus_two.write_local_time(&mut out, 5_000);
         assert_eq!(String::from_utf8(out).unwrap(), "07:39:07.000005");

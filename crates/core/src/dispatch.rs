@@ -30,7 +30,11 @@ pub struct Dispatcher<P: TaskProbe> {
 impl<P: TaskProbe> Dispatcher<P> {
     /// A dispatcher with an empty table.
     pub fn new(probe: P) -> Self {
-        Dispatcher { table: ProcessTable::new(), probe, stats: DispatchStats::default() }
+        Dispatcher {
+            table: ProcessTable::new(),
+            probe,
+            stats: DispatchStats::default(),
+        }
     }
 
     /// The process table.
@@ -72,7 +76,9 @@ impl<P: TaskProbe> Dispatcher<P> {
                     self.adopt(ids, ev.cpu, ev.ts_ns);
                 }
                 match kind {
-                    EventKind::Exec { exe, argv, .. } => self.table.exec(ids, exe.clone(), argv.clone()),
+                    EventKind::Exec { exe, argv, .. } => {
+                        self.table.exec(ids, exe.clone(), argv.clone())
+                    }
                     EventKind::Comm { comm, .. } => self.table.set_comm(ids, *comm),
                     EventKind::Uid { ruid, euid, .. } => self.table.set_uid(ids, *ruid, *euid),
                     EventKind::Gid { rgid, egid, .. } => self.table.set_gid(ids, *rgid, *egid),
@@ -93,8 +99,13 @@ impl<P: TaskProbe> Dispatcher<P> {
         let mut denier = None;
         if !known {
             let probe = &mut self.probe;
-            self.table.fork(parent, child, ev.ts_ns, || probe.snapshot(child.pid));
-            let init = Event { cpu: ev.cpu, ts_ns: ev.ts_ns, kind: EventKind::Init { task: child } };
+            self.table
+                .fork(parent, child, ev.ts_ns, || probe.snapshot(child.pid));
+            let init = Event {
+                cpu: ev.cpu,
+                ts_ns: ev.ts_ns,
+                kind: EventKind::Init { task: child },
+            };
             (verdict, denier) = self.notify_about(&init, child);
         }
         if verdict != Verdict::Deny {
@@ -122,22 +133,35 @@ impl<P: TaskProbe> Dispatcher<P> {
     }
 
     fn init(&mut self, ids: Ids, cpu: u32, ts_ns: u64) {
-        let ev = Event { cpu, ts_ns, kind: EventKind::Init { task: ids } };
+        let ev = Event {
+            cpu,
+            ts_ns,
+            kind: EventKind::Init { task: ids },
+        };
         if let (Verdict::Deny, Some(name)) = self.notify_about(&ev, ids) {
             self.deny(&ev, ids, name);
         }
     }
 
     fn free(&mut self, gone: Task, cpu: u32, ts_ns: u64) {
-        let ev = Event { cpu, ts_ns, kind: EventKind::Free { task: gone.ids() } };
+        let ev = Event {
+            cpu,
+            ts_ns,
+            kind: EventKind::Free { task: gone.ids() },
+        };
         let (verdict, name) = self.notify(&ev, &gone);
         if verdict != Verdict::Continue {
-            tracing::warn!(watcher = name.unwrap_or("?"), "a free watcher asked to stop; free cannot stop, ignored");
+            tracing::warn!(
+                watcher = name.unwrap_or("?"),
+                "a free watcher asked to stop; free cannot stop, ignored"
+            );
         }
     }
 
     fn deny(&mut self, ev: &Event, ids: Ids, watcher: &'static str) {
-        let Some(task) = self.table.get(ids.pid).cloned() else { return };
+        let Some(task) = self.table.get(ids.pid).cloned() else {
+            return;
+        };
         let killed = match self.probe.kill(&task) {
             Ok(()) => true,
             Err(e) => {
@@ -146,7 +170,15 @@ impl<P: TaskProbe> Dispatcher<P> {
             }
         };
         self.stats.denied += 1;
-        let denied = Event { cpu: ev.cpu, ts_ns: ev.ts_ns, kind: EventKind::Denied { task: ids, watcher, killed } };
+        let denied = Event {
+            cpu: ev.cpu,
+            ts_ns: ev.ts_ns,
+            kind: EventKind::Denied {
+                task: ids,
+                watcher,
+                killed,
+            },
+        };
         self.notify(&denied, &task);
     }
 
@@ -163,13 +195,34 @@ impl<P: TaskProbe> Dispatcher<P> {
     fn notify_about(&mut self, ev: &Event, ids: Ids) -> (Verdict, Option<&'static str>) {
         let table = &self.table;
         match table.get(ids.pid) {
-            Some(task) => call_all(&Ctx { event: ev, task, table }, &mut self.stats),
-            None => call_all(&Ctx { event: ev, task: &Task::unknown(ids), table }, &mut self.stats),
+            Some(task) => call_all(
+                &Ctx {
+                    event: ev,
+                    task,
+                    table,
+                },
+                &mut self.stats,
+            ),
+            None => call_all(
+                &Ctx {
+                    event: ev,
+                    task: &Task::unknown(ids),
+                    table,
+                },
+                &mut self.stats,
+            ),
         }
     }
 
     fn notify(&mut self, ev: &Event, task: &Task) -> (Verdict, Option<&'static str>) {
-        call_all(&Ctx { event: ev, task, table: &self.table }, &mut self.stats)
+        call_all(
+            &Ctx {
+                event: ev,
+                task,
+                table: &self.table,
+            },
+            &mut self.stats,
+        )
     }
 }
 
@@ -198,7 +251,11 @@ fn call_one(w: &Watcher, ctx: &Ctx<'_>, stats: &mut DispatchStats) -> Verdict {
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
-            tracing::error!(watcher = w.name, event = ctx.event.kind.kind().name(), "watcher panicked: {msg}");
+            tracing::error!(
+                watcher = w.name,
+                event = ctx.event.kind.kind().name(),
+                "watcher panicked: {msg}"
+            );
             match stats.panics.iter_mut().find(|(n, _)| *n == w.name) {
                 Some((_, count)) => *count += 1,
                 None => stats.panics.push((w.name, 1)),

@@ -307,19 +307,37 @@ impl Event {
     pub fn from_proc_event(ev: &ProcEvent) -> Option<Event> {
         let kind = match ev.data {
             EventData::Fork { parent, child } => EventKind::Fork { parent, child },
-            EventData::Exec { task } => EventKind::Exec { task, exe: None, argv: None },
+            EventData::Exec { task } => EventKind::Exec {
+                task,
+                exe: None,
+                argv: None,
+            },
             EventData::Uid { task, ruid, euid } => EventKind::Uid { task, ruid, euid },
             EventData::Gid { task, rgid, egid } => EventKind::Gid { task, rgid, egid },
             EventData::Sid { task } => EventKind::Sid { task },
             EventData::Ptrace { task, tracer } => EventKind::Ptrace { task, tracer },
-            EventData::Comm { task, comm } => EventKind::Comm { task, comm: Comm::new(&comm) },
+            EventData::Comm { task, comm } => EventKind::Comm {
+                task,
+                comm: Comm::new(&comm),
+            },
             EventData::Coredump { task, parent } => EventKind::Coredump { task, parent },
-            EventData::Exit { task, exit_code, parent, .. } => {
-                EventKind::Exit { task, status: ExitStatus::from_wait_status(exit_code), parent }
-            }
+            EventData::Exit {
+                task,
+                exit_code,
+                parent,
+                ..
+            } => EventKind::Exit {
+                task,
+                status: ExitStatus::from_wait_status(exit_code),
+                parent,
+            },
             EventData::Ack { .. } | EventData::Unknown { .. } => return None,
         };
-        Some(Event { cpu: ev.cpu, ts_ns: ev.timestamp_ns, kind })
+        Some(Event {
+            cpu: ev.cpu,
+            ts_ns: ev.timestamp_ns,
+            kind,
+        })
     }
 }
 
@@ -341,7 +359,15 @@ mod tests {
     fn threads_are_told_apart() {
         let p = Ids { pid: 10, tgid: 10 };
         let t = Ids { pid: 11, tgid: 10 };
-        assert!(EventKind::Fork { parent: p, child: t }.is_thread());
-        assert!(!EventKind::Fork { parent: p, child: Ids { pid: 12, tgid: 12 } }.is_thread());
+        assert!(EventKind::Fork {
+            parent: p,
+            child: t
+        }
+        .is_thread());
+        assert!(!EventKind::Fork {
+            parent: p,
+            child: Ids { pid: 12, tgid: 12 }
+        }
+        .is_thread());
     }
 }

@@ -23,9 +23,14 @@ impl ExitStatus {
     pub fn from_wait_status(raw: u32) -> Self {
         let signal = (raw & 0x7f) as u8;
         if signal == 0 {
-            ExitStatus::Exited { code: ((raw >> 8) & 0xff) as u8 }
+            ExitStatus::Exited {
+                code: ((raw >> 8) & 0xff) as u8,
+            }
         } else {
-            ExitStatus::Signaled { signal, core_dumped: raw & 0x80 != 0 }
+            ExitStatus::Signaled {
+                signal,
+                core_dumped: raw & 0x80 != 0,
+            }
         }
     }
 
@@ -47,7 +52,13 @@ impl ExitStatus {
 
     /// Whether a core dump was attempted.
     pub fn core_dumped(&self) -> bool {
-        matches!(self, ExitStatus::Signaled { core_dumped: true, .. })
+        matches!(
+            self,
+            ExitStatus::Signaled {
+                core_dumped: true,
+                ..
+            }
+        )
     }
 
     /// True for exit code 0.
@@ -59,11 +70,14 @@ impl ExitStatus {
 /// The conventional short name of a signal (SIGKILL → "KILL"), or None when unusual.
 pub fn signal_name(signal: u8) -> Option<&'static str> {
     const NAMES: [&str; 32] = [
-        "", "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2", "PIPE",
-        "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG", "XCPU", "XFSZ",
-        "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS",
+        "", "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV",
+        "USR2", "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU",
+        "URG", "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS",
     ];
-    NAMES.get(signal as usize).copied().filter(|n| !n.is_empty())
+    NAMES
+        .get(signal as usize)
+        .copied()
+        .filter(|n| !n.is_empty())
 }
 
 #[cfg(test)]
@@ -72,12 +86,30 @@ mod tests {
 
     #[test]
     fn decodes_wait_statuses() {
-        assert_eq!(ExitStatus::from_wait_status(0), ExitStatus::Exited { code: 0 });
-        assert_eq!(ExitStatus::from_wait_status(7 << 8), ExitStatus::Exited { code: 7 });
+        assert_eq!(
+            ExitStatus::from_wait_status(0),
+            ExitStatus::Exited { code: 0 }
+        );
+        assert_eq!(
+            ExitStatus::from_wait_status(7 << 8),
+            ExitStatus::Exited { code: 7 }
+        );
         assert_eq!(ExitStatus::from_wait_status(255 << 8).code(), Some(255));
-        assert_eq!(ExitStatus::from_wait_status(9), ExitStatus::Signaled { signal: 9, core_dumped: false });
+        assert_eq!(
+            ExitStatus::from_wait_status(9),
+            ExitStatus::Signaled {
+                signal: 9,
+                core_dumped: false
+            }
+        );
         let segv = ExitStatus::from_wait_status(0x80 | 11);
-        assert_eq!(segv, ExitStatus::Signaled { signal: 11, core_dumped: true });
+        assert_eq!(
+            segv,
+            ExitStatus::Signaled {
+                signal: 11,
+                core_dumped: true
+            }
+        );
         assert!(segv.core_dumped() && segv.code().is_none() && segv.signal() == Some(11));
     }
 

@@ -94,7 +94,9 @@ pub fn write_event(out: &mut Vec<u8>, ev: &Event, task: &Task, clock: &mut WallC
                 field_u64(out, "lifetime_ns", ev.ts_ns - task.start_ns);
             }
         }
-        EventKind::Denied { watcher, killed, .. } => {
+        EventKind::Denied {
+            watcher, killed, ..
+        } => {
             key(out, "watcher");
             push_str(out, watcher.as_bytes());
             field_bool(out, "killed", *killed);
@@ -104,7 +106,10 @@ pub fn write_event(out: &mut Vec<u8>, ev: &Event, task: &Task, clock: &mut WallC
             key(out, "source");
             push_str(out, source.as_str().as_bytes());
         }
-        EventKind::Init { .. } | EventKind::Free { .. } | EventKind::Sid { .. } | EventKind::Comm { .. } => {}
+        EventKind::Init { .. }
+        | EventKind::Free { .. }
+        | EventKind::Sid { .. }
+        | EventKind::Comm { .. } => {}
     }
     out.extend_from_slice(b"}\n");
 }
@@ -155,7 +160,14 @@ pub fn push_str(out: &mut Vec<u8>, bytes: &[u8]) {
                 b'\r' => out.extend_from_slice(b"\\r"),
                 0..=0x1f | 0x7f => {
                     const HEX: &[u8; 16] = b"0123456789abcdef";
-                    out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
+                    out.extend_from_slice(&[
+                        b'\\',
+                        b'u',
+                        b'0',
+                        b'0',
+                        HEX[(b >> 4) as usize],
+                        HEX[(b & 15) as usize],
+                    ]);
                 }
                 _ => out.push(b),
             }
@@ -180,7 +192,12 @@ mod tests {
     }
 
     fn task(pid: u32) -> Task {
-        Task { ppid: 1, comm: Comm::new(b"sh"), start_ns: 1_000, ..Task::unknown(Ids { pid, tgid: pid }) }
+        Task {
+            ppid: 1,
+            comm: Comm::new(b"sh"),
+            start_ns: 1_000,
+            ..Task::unknown(Ids { pid, tgid: pid })
+        }
     }
 
     fn render(ev: Event, t: &Task) -> String {
@@ -195,7 +212,11 @@ mod tests {
         let ev = Event {
             cpu: 1,
             ts_ns: 5_000,
-            kind: EventKind::Exec { task: ids, exe: Some(Arc::from("/bin/e\"cho")), argv: Some(Argv::from_cmdline(b"echo\0a\nb\0")) },
+            kind: EventKind::Exec {
+                task: ids,
+                exe: Some(Arc::from("/bin/e\"cho")),
+                argv: Some(Argv::from_cmdline(b"echo\0a\nb\0")),
+            },
         };
         assert_eq!(
             render(ev, &task(42)),
@@ -209,7 +230,11 @@ mod tests {
         let ev = Event {
             cpu: 0,
             ts_ns: 3_000,
-            kind: EventKind::Exit { task: ids, status: ExitStatus::from_wait_status(0x80 | 11), parent: Ids { pid: 1, tgid: 1 } },
+            kind: EventKind::Exit {
+                task: ids,
+                status: ExitStatus::from_wait_status(0x80 | 11),
+                parent: Ids { pid: 1, tgid: 1 },
+            },
         };
         let line = render(ev, &task(42));
         assert!(line.contains("\"exit_code\":null,\"signal\":11,\"core_dumped\":true,\"thread\":false,\"lifetime_ns\":2000}"), "{line}");

@@ -16,6 +16,6 @@ pub mod watcher;
 pub use dispatch::Dispatcher;
 pub use event::{Event, EventKind, Kind, LossSource};
 pub use exit_status::ExitStatus;
-pub use task::{Argv, Comm, Creds, Ids, Task, TaskSnapshot};
 pub use table::ProcessTable;
+pub use task::{Argv, Comm, Creds, Ids, Task, TaskSnapshot};
 pub use watcher::{Ctx, Verdict, Watcher};

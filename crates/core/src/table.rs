@@ -76,7 +76,13 @@ impl ProcessTable {
 
     /// Loads tasks found at startup (flagged pre-existing); returns the ids added.
     pub fn bootstrap(&mut self, snapshots: Vec<TaskSnapshot>) -> Vec<Ids> {
-        let added: Vec<Ids> = snapshots.iter().map(|s| Ids { pid: s.pid, tgid: s.tgid }).collect();
+        let added: Vec<Ids> = snapshots
+            .iter()
+            .map(|s| Ids {
+                pid: s.pid,
+                tgid: s.tgid,
+            })
+            .collect();
         for s in snapshots {
             self.tasks.insert(s.pid, Task::from_snapshot(s, true));
         }
@@ -96,11 +102,21 @@ impl ProcessTable {
 
     /// Applies a fork: the child inherits names and credentials from the task that created
     /// it. `fallback` supplies a snapshot when that task is unknown. Returns the child.
-    pub fn fork(&mut self, parent: Ids, child: Ids, ts_ns: u64, fallback: impl FnOnce() -> Option<TaskSnapshot>) -> &Task {
+    pub fn fork(
+        &mut self,
+        parent: Ids,
+        child: Ids,
+        ts_ns: u64,
+        fallback: impl FnOnce() -> Option<TaskSnapshot>,
+    ) -> &Task {
         let thread = child.pid != child.tgid;
         // A new thread copies its process; a new process copies the forking thread.
         let source = if thread { child.tgid } else { parent.pid };
-        let task = match self.tasks.get(&source).or_else(|| self.tasks.get(&parent.tgid)) {
+        let task = match self
+            .tasks
+            .get(&source)
+            .or_else(|| self.tasks.get(&parent.tgid))
+        {
             Some(src) => Task {
                 pid: child.pid,
                 tgid: child.tgid,
@@ -114,8 +130,15 @@ impl ProcessTable {
                 children: 0,
             },
             None => match fallback() {
-                Some(s) => Task { start_ns: ts_ns, ..Task::from_snapshot(s, false) },
-                None => Task { ppid: parent.tgid, start_ns: ts_ns, ..Task::unknown(child) },
+                Some(s) => Task {
+                    start_ns: ts_ns,
+                    ..Task::from_snapshot(s, false)
+                },
+                None => Task {
+                    ppid: parent.tgid,
+                    start_ns: ts_ns,
+                    ..Task::unknown(child)
+                },
             },
         };
         self.insert(task);
@@ -160,7 +183,11 @@ impl ProcessTable {
 
     /// Removes an exited task and returns it. When a process leaves, its live children
     /// are reparented to whatever `parent_of` reports (the kernel has done so already).
-    pub fn remove(&mut self, pid: u32, mut parent_of: impl FnMut(u32) -> Option<u32>) -> Option<Task> {
+    pub fn remove(
+        &mut self,
+        pid: u32,
+        mut parent_of: impl FnMut(u32) -> Option<u32>,
+    ) -> Option<Task> {
         let task = self.tasks.remove(&pid)?;
         if task.is_thread() {
             return Some(task);
@@ -169,8 +196,12 @@ impl ProcessTable {
             parent.children = parent.children.saturating_sub(1);
         }
         if task.children > 0 {
-            let orphans: Vec<u32> =
-                self.tasks.values().filter(|t| t.ppid == task.tgid && !t.is_thread()).map(|t| t.pid).collect();
+            let orphans: Vec<u32> = self
+                .tasks
+                .values()
+                .filter(|t| t.ppid == task.tgid && !t.is_thread())
+                .map(|t| t.pid)
+                .collect();
             for orphan in orphans {
                 let new_parent = parent_of(orphan).unwrap_or(1);
                 self.reparent(orphan, new_parent);
@@ -180,7 +211,9 @@ impl ProcessTable {
     }
 
     fn reparent(&mut self, pid: u32, new_ppid: u32) {
-        let Some(t) = self.tasks.get_mut(&pid) else { return };
+        let Some(t) = self.tasks.get_mut(&pid) else {
+            return;
+        };
         if t.ppid == new_ppid {
             return;
         }
@@ -215,7 +248,9 @@ impl ProcessTable {
 
     /// True when `pid` is `ancestor` or descends from it.
     pub fn descends_from(&self, pid: u32, ancestor: u32) -> bool {
-        let Some(t) = self.tasks.get(&pid) else { return false };
+        let Some(t) = self.tasks.get(&pid) else {
+            return false;
+        };
         t.tgid == ancestor || self.ancestors(pid).any(|a| a.tgid == ancestor)
     }
 
@@ -227,7 +262,9 @@ impl ProcessTable {
         for s in snapshots {
             seen.insert(s.pid, ());
             match self.tasks.get_mut(&s.pid) {
-                Some(t) if t.start_ns.abs_diff(s.start_ns) <= START_TOLERANCE_NS || t.start_ns == 0 => {
+                Some(t)
+                    if t.start_ns.abs_diff(s.start_ns) <= START_TOLERANCE_NS || t.start_ns == 0 =>
+                {
                     t.ppid = s.ppid;
                     t.comm = s.comm;
                     t.creds = s.creds.or(t.creds);
@@ -242,18 +279,29 @@ impl ProcessTable {
                     }
                 }
                 Some(_) => {
-                    let ids = Ids { pid: s.pid, tgid: s.tgid };
+                    let ids = Ids {
+                        pid: s.pid,
+                        tgid: s.tgid,
+                    };
                     let old = self.tasks.insert(s.pid, Task::from_snapshot(s, true));
                     changes.removed.extend(old);
                     changes.added.push(ids);
                 }
                 None => {
-                    changes.added.push(Ids { pid: s.pid, tgid: s.tgid });
+                    changes.added.push(Ids {
+                        pid: s.pid,
+                        tgid: s.tgid,
+                    });
                     self.tasks.insert(s.pid, Task::from_snapshot(s, true));
                 }
             }
         }
-        let gone: Vec<u32> = self.tasks.keys().copied().filter(|p| !seen.contains_key(p)).collect();
+        let gone: Vec<u32> = self
+            .tasks
+            .keys()
+            .copied()
+            .filter(|p| !seen.contains_key(p))
+            .collect();
         for pid in gone {
             changes.removed.extend(self.tasks.remove(&pid));
         }
@@ -283,7 +331,12 @@ mod tests {
             ppid,
             start_ns: 1_000,
             comm: Comm::new(comm.as_bytes()),
-            creds: Some(Creds { ruid: 1000, euid: 1000, rgid: 100, egid: 100 }),
+            creds: Some(Creds {
+                ruid: 1000,
+                euid: 1000,
+                rgid: 100,
+                egid: 100,
+            }),
             ..TaskSnapshot::default()
         }
     }
@@ -294,7 +347,11 @@ mod tests {
 
     fn table() -> ProcessTable {
         let mut t = ProcessTable::new();
-        t.bootstrap(vec![snap(1, 1, 0, "init"), snap(100, 100, 1, "bash"), snap(101, 100, 1, "bash")]);
+        t.bootstrap(vec![
+            snap(1, 1, 0, "init"),
+            snap(100, 100, 1, "bash"),
+            snap(101, 100, 1, "bash"),
+        ]);
         t
     }
 
@@ -302,7 +359,10 @@ mod tests {
     fn fork_inherits_and_ancestry_walks() {
         let mut t = table();
         let child = t.fork(ids(100, 100), ids(200, 200), 5_000, || None).clone();
-        assert_eq!((child.ppid, child.comm.as_bytes(), child.start_ns), (100, &b"bash"[..], 5_000));
+        assert_eq!(
+            (child.ppid, child.comm.as_bytes(), child.start_ns),
+            (100, &b"bash"[..], 5_000)
+        );
         assert_eq!(child.creds.unwrap().ruid, 1000);
         assert!(!child.preexisting && t.get(100).unwrap().preexisting);
         t.exec(ids(200, 200), Some(Arc::from("/usr/bin/make")), None);
@@ -325,7 +385,9 @@ mod tests {
     #[test]
     fn unknown_parent_uses_the_fallback() {
         let mut t = ProcessTable::new();
-        let got = t.fork(ids(7, 7), ids(8, 8), 42, || Some(snap(8, 8, 7, "late"))).clone();
+        let got = t
+            .fork(ids(7, 7), ids(8, 8), 42, || Some(snap(8, 8, 7, "late")))
+            .clone();
         assert_eq!((got.comm.as_bytes(), got.start_ns), (&b"late"[..], 42));
         let got = t.fork(ids(7, 7), ids(9, 9), 43, || None).clone();
         assert_eq!((got.ppid, got.comm.is_empty()), (7, true));
@@ -349,7 +411,12 @@ mod tests {
         t.fork(ids(100, 100), ids(200, 200), 1, || None);
         let mut reused = snap(200, 200, 1, "other");
         reused.start_ns = 9_000_000_000;
-        let changes = t.resync(vec![snap(1, 1, 0, "init"), snap(100, 100, 1, "bash"), reused, snap(400, 400, 100, "new")]);
+        let changes = t.resync(vec![
+            snap(1, 1, 0, "init"),
+            snap(100, 100, 1, "bash"),
+            reused,
+            snap(400, 400, 100, "new"),
+        ]);
         let mut added: Vec<u32> = changes.added.iter().map(|i| i.pid).collect();
         added.sort();
         let mut removed: Vec<u32> = changes.removed.iter().map(|t| t.pid).collect();

@@ -17,10 +17,17 @@ impl Comm {
     /// Builds a comm from raw bytes, keeping what the kernel would: up to the first NUL,
     /// at most 15 bytes.
     pub fn new(raw: &[u8]) -> Self {
-        let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len()).min(15);
+        let end = raw
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(raw.len())
+            .min(15);
         let mut bytes = [0u8; 16];
         bytes[..end].copy_from_slice(&raw[..end]);
-        Comm { bytes, len: end as u8 }
+        Comm {
+            bytes,
+            len: end as u8,
+        }
     }
 
     /// The comm the kernel sets at exec: the last path component of the filename.
@@ -81,7 +88,9 @@ impl Argv {
 
 impl fmt::Debug for Argv {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.args().map(String::from_utf8_lossy)).finish()
+        f.debug_list()
+            .entries(self.args().map(String::from_utf8_lossy))
+            .finish()
     }
 }
 
@@ -153,7 +162,10 @@ impl Task {
 
     /// The task's ids.
     pub fn ids(&self) -> Ids {
-        Ids { pid: self.pid, tgid: self.tgid }
+        Ids {
+            pid: self.pid,
+            tgid: self.tgid,
+        }
     }
 
     /// A stand-in for a task the table does not know (missed by a loss, or already gone).
@@ -195,7 +207,10 @@ mod tests {
 
     #[test]
     fn comm_is_truncated_like_the_kernel() {
-        assert_eq!(Comm::new(b"0123456789abcdefgh").as_bytes(), b"0123456789abcde");
+        assert_eq!(
+            Comm::new(b"0123456789abcdefgh").as_bytes(),
+            b"0123456789abcde"
+        );
         assert_eq!(Comm::from_exec_path(b"/usr/bin/true").as_bytes(), b"true");
         assert_eq!(Comm::from_exec_path(b"plain").as_bytes(), b"plain");
     }

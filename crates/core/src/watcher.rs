@@ -109,21 +109,51 @@ pub use linkme as __linkme;
 /// `gid`, `sid`, `ptrace`, `comm`, `coredump`, `exit`, `free`, `denied`, `lost`, `any`.
 #[macro_export]
 macro_rules! task_watcher {
-    (init, $f:path) => { $crate::__task_watcher!(INIT, $f); };
-    (fork, $f:path) => { $crate::__task_watcher!(FORK, $f); };
-    (clone, $f:path) => { $crate::__task_watcher!(FORK, $f); };
-    (exec, $f:path) => { $crate::__task_watcher!(EXEC, $f); };
-    (uid, $f:path) => { $crate::__task_watcher!(UID, $f); };
-    (gid, $f:path) => { $crate::__task_watcher!(GID, $f); };
-    (sid, $f:path) => { $crate::__task_watcher!(SID, $f); };
-    (ptrace, $f:path) => { $crate::__task_watcher!(PTRACE, $f); };
-    (comm, $f:path) => { $crate::__task_watcher!(COMM, $f); };
-    (coredump, $f:path) => { $crate::__task_watcher!(COREDUMP, $f); };
-    (exit, $f:path) => { $crate::__task_watcher!(EXIT, $f); };
-    (free, $f:path) => { $crate::__task_watcher!(FREE, $f); };
-    (denied, $f:path) => { $crate::__task_watcher!(DENIED, $f); };
-    (lost, $f:path) => { $crate::__task_watcher!(LOST, $f); };
-    (any, $f:path) => { $crate::__task_watcher!(ANY, $f); };
+    (init, $f:path) => {
+        $crate::__task_watcher!(INIT, $f);
+    };
+    (fork, $f:path) => {
+        $crate::__task_watcher!(FORK, $f);
+    };
+    (clone, $f:path) => {
+        $crate::__task_watcher!(FORK, $f);
+    };
+    (exec, $f:path) => {
+        $crate::__task_watcher!(EXEC, $f);
+    };
+    (uid, $f:path) => {
+        $crate::__task_watcher!(UID, $f);
+    };
+    (gid, $f:path) => {
+        $crate::__task_watcher!(GID, $f);
+    };
+    (sid, $f:path) => {
+        $crate::__task_watcher!(SID, $f);
+    };
+    (ptrace, $f:path) => {
+        $crate::__task_watcher!(PTRACE, $f);
+    };
+    (comm, $f:path) => {
+        $crate::__task_watcher!(COMM, $f);
+    };
+    (coredump, $f:path) => {
+        $crate::__task_watcher!(COREDUMP, $f);
+    };
+    (exit, $f:path) => {
+        $crate::__task_watcher!(EXIT, $f);
+    };
+    (free, $f:path) => {
+        $crate::__task_watcher!(FREE, $f);
+    };
+    (denied, $f:path) => {
+        $crate::__task_watcher!(DENIED, $f);
+    };
+    (lost, $f:path) => {
+        $crate::__task_watcher!(LOST, $f);
+    };
+    (any, $f:path) => {
+        $crate::__task_watcher!(ANY, $f);
+    };
 }
 
 #[doc(hidden)]

@@ -16,8 +16,8 @@ use taskwatch_wire::listen::{McastOp, Request};
 use taskwatch_wire::proc_event::{EventData, ProcEvent};
 use taskwatch_wire::{connector, netlink, DecodeError};
 
-use crate::sys::socket::{self as sock, RecvBatch};
 use crate::seq_tracker::SeqTracker;
+use crate::sys::socket::{self as sock, RecvBatch};
 use crate::{namespaces, netlink_drops};
 
 /// Default receive buffer: room for about a second of a fork storm on a small machine.
@@ -39,7 +39,11 @@ pub struct ConnectorConfig {
 
 impl Default for ConnectorConfig {
     fn default() -> Self {
-        ConnectorConfig { rcvbuf_bytes: DEFAULT_RCVBUF, event_filter: None, batch: 256 }
+        ConnectorConfig {
+            rcvbuf_bytes: DEFAULT_RCVBUF,
+            event_filter: None,
+            batch: 256,
+        }
     }
 }
 
@@ -50,7 +54,9 @@ pub enum ConnectorError {
     #[error("taskwatch runs in a non-initial {0} namespace; the proc connector only reports to the initial pid and user namespaces: run it on the host (e.g. a privileged container with --pid=host)")]
     NotInitialNamespace(&'static str),
     /// Opening or subscribing was refused.
-    #[error("not permitted to listen to the proc connector ({0}): run as root or with CAP_NET_ADMIN")]
+    #[error(
+        "not permitted to listen to the proc connector ({0}): run as root or with CAP_NET_ADMIN"
+    )]
     PermissionDenied(io::Error),
     /// The kernel has no proc connector.
     #[error("the kernel has no proc connector ({0}): it needs CONFIG_CONNECTOR=y and CONFIG_PROC_EVENTS=y")]
@@ -119,16 +125,24 @@ impl ProcConnector {
         if let Some(ns) = namespaces::non_initial_namespace() {
             return Err(ConnectorError::NotInitialNamespace(ns));
         }
-        let socket = NlSocket::connect(NlFamily::Connector, None, Groups::new_groups(&[connector::CN_IDX_PROC]))
-            .map_err(|e| match e.raw_os_error() {
-                Some(libc::EPERM) | Some(libc::EACCES) => ConnectorError::PermissionDenied(e),
-                Some(libc::EPROTONOSUPPORT) | Some(libc::ENOENT) => ConnectorError::Unavailable(e),
-                _ => ConnectorError::Io { what: "opening the socket", source: e },
-            })?;
+        let socket = NlSocket::connect(
+            NlFamily::Connector,
+            None,
+            Groups::new_groups(&[connector::CN_IDX_PROC]),
+        )
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::EPERM) | Some(libc::EACCES) => ConnectorError::PermissionDenied(e),
+            Some(libc::EPROTONOSUPPORT) | Some(libc::ENOENT) => ConnectorError::Unavailable(e),
+            _ => ConnectorError::Io {
+                what: "opening the socket",
+                source: e,
+            },
+        })?;
         let portid = socket.pid().map_err(io_err("reading the port id"))?;
         let fd = sock::borrow_fd(&socket);
         if sock::set_rcvbuf_force(fd, config.rcvbuf_bytes).is_err() {
-            sock::set_rcvbuf(fd, config.rcvbuf_bytes).map_err(io_err("sizing the receive buffer"))?;
+            sock::set_rcvbuf(fd, config.rcvbuf_bytes)
+                .map_err(io_err("sizing the receive buffer"))?;
         }
         let rcvbuf = sock::rcvbuf(fd).map_err(io_err("reading the receive buffer size"))?;
         let inode = sock::inode(fd).map_err(io_err("reading the socket inode"))?;
@@ -147,12 +161,24 @@ impl ProcConnector {
         };
         // Classic LISTEN first: it is acknowledged, which proves the subscription took.
         let nonce = (std::process::id() << 8) ^ (portid & 0xff) ^ 0x5477_0000;
-        me.send(Request { op: McastOp::Listen, event_filter: None, portid, seq: 1, ack: nonce })?;
+        me.send(Request {
+            op: McastOp::Listen,
+            event_filter: None,
+            portid,
+            seq: 1,
+            ack: nonce,
+        })?;
         me.await_ack(nonce)?;
         if let Some(mask) = config.event_filter {
             // The filtered request replaces the filter on the same socket; its ack is
             // filtered out by the kernel, so none is awaited.
-            me.send(Request { op: McastOp::Listen, event_filter: Some(mask), portid, seq: 2, ack: 0 })?;
+            me.send(Request {
+                op: McastOp::Listen,
+                event_filter: Some(mask),
+                portid,
+                seq: 2,
+                ack: 0,
+            })?;
             me.filtered = true;
         }
         me.drops_accounted = netlink_drops::read_drops(inode).unwrap_or(0);
@@ -180,10 +206,15 @@ impl ProcConnector {
     }
 
     fn send(&self, req: Request) -> Result<(), ConnectorError> {
-        self.socket.send(req.to_datagram(), Msg::empty()).map_err(|e| match e.raw_os_error() {
-            Some(libc::EPERM) | Some(libc::EACCES) => ConnectorError::PermissionDenied(e),
-            _ => ConnectorError::Io { what: "sending the subscription", source: e },
-        })?;
+        self.socket
+            .send(req.to_datagram(), Msg::empty())
+            .map_err(|e| match e.raw_os_error() {
+                Some(libc::EPERM) | Some(libc::EACCES) => ConnectorError::PermissionDenied(e),
+                _ => ConnectorError::Io {
+                    what: "sending the subscription",
+                    source: e,
+                },
+            })?;
         Ok(())
     }
 
@@ -194,15 +225,23 @@ impl ProcConnector {
             if left.is_zero() {
                 return Err(ConnectorError::NoAck(ACK_TIMEOUT));
             }
-            if !sock::wait_readable(sock::borrow_fd(&self.socket), left).map_err(io_err("waiting for the ack"))? {
+            if !sock::wait_readable(sock::borrow_fd(&self.socket), left)
+                .map_err(io_err("waiting for the ack"))?
+            {
                 continue;
             }
             let mut acked = false;
             let mut early = Vec::new();
-            self.drain_once(&mut |r| match r {
-                Received::Event(ProcEvent { data: EventData::Ack { .. }, .. }) => {}
-                other => early.push(other),
-            }, Some((nonce, &mut acked)))?;
+            self.drain_once(
+                &mut |r| match r {
+                    Received::Event(ProcEvent {
+                        data: EventData::Ack { .. },
+                        ..
+                    }) => {}
+                    other => early.push(other),
+                },
+                Some((nonce, &mut acked)),
+            )?;
             self.pending.extend(early);
             if acked {
                 return Ok(());
@@ -212,20 +251,30 @@ impl ProcConnector {
 
     /// Waits up to `timeout` for messages, then hands every queued one to `sink` (losses
     /// in place, as `Received::Lost`). Returns the number of items handed over.
-    pub fn read(&mut self, timeout: Duration, sink: &mut impl FnMut(Received)) -> Result<usize, ConnectorError> {
+    pub fn read(
+        &mut self,
+        timeout: Duration,
+        sink: &mut impl FnMut(Received),
+    ) -> Result<usize, ConnectorError> {
         let mut n = 0;
         for r in self.pending.drain(..) {
             sink(r);
             n += 1;
         }
-        if n == 0 && !sock::wait_readable(sock::borrow_fd(&self.socket), timeout).map_err(io_err("polling"))? {
+        if n == 0
+            && !sock::wait_readable(sock::borrow_fd(&self.socket), timeout)
+                .map_err(io_err("polling"))?
+        {
             return Ok(0);
         }
         loop {
-            let got = self.drain_once(&mut |r| {
-                n += 1;
-                sink(r)
-            }, None)?;
+            let got = self.drain_once(
+                &mut |r| {
+                    n += 1;
+                    sink(r)
+                },
+                None,
+            )?;
             if got == 0 {
                 break;
             }
@@ -254,14 +303,22 @@ impl ProcConnector {
 
     fn unaccounted_drops(&mut self) -> Option<u64> {
         let drops = netlink_drops::read_drops(self.inode).ok()?;
-        let reported = if self.filtered { self.drops_accounted } else { self.drops_accounted.max(self.stats.lost) };
+        let reported = if self.filtered {
+            self.drops_accounted
+        } else {
+            self.drops_accounted.max(self.stats.lost)
+        };
         let fresh = drops.saturating_sub(reported);
         self.drops_accounted = drops.max(self.drops_accounted);
         (fresh > 0).then_some(fresh)
     }
 
     /// One recvmmsg; returns the datagram count (0: queue empty).
-    fn drain_once(&mut self, sink: &mut impl FnMut(Received), mut ack: Option<(u32, &mut bool)>) -> Result<usize, ConnectorError> {
+    fn drain_once(
+        &mut self,
+        sink: &mut impl FnMut(Received),
+        mut ack: Option<(u32, &mut bool)>,
+    ) -> Result<usize, ConnectorError> {
         let count = match self.batch.recv(sock::borrow_fd(&self.socket)) {
             Ok(n) => n,
             Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
@@ -269,7 +326,12 @@ impl ProcConnector {
                 self.congested = true;
                 return Ok(1); // the queue still holds what was not dropped
             }
-            Err(e) => return Err(ConnectorError::Io { what: "receiving", source: e }),
+            Err(e) => {
+                return Err(ConnectorError::Io {
+                    what: "receiving",
+                    source: e,
+                })
+            }
         };
         if count > 0 {
             self.stats.batches += 1;
@@ -281,7 +343,10 @@ impl ProcConnector {
                 sink(Received::Malformed(DecodeError {
                     what: "datagram",
                     offset: datagram.len(),
-                    reason: taskwatch_wire::error::Reason::Truncated { needed: datagram.len() + 1, available: datagram.len() },
+                    reason: taskwatch_wire::error::Reason::Truncated {
+                        needed: datagram.len() + 1,
+                        available: datagram.len(),
+                    },
                 }));
                 continue;
             }
@@ -299,7 +364,11 @@ impl ProcConnector {
                     Ok((header, ev, _)) => {
                         // Acknowledgements (ours and other listeners') take a per-CPU
                         // sequence number like events do, so they go through the tracker.
-                        let gap = if self.filtered { None } else { self.seq.observe(ev.cpu, header.seq) };
+                        let gap = if self.filtered {
+                            None
+                        } else {
+                            self.seq.observe(ev.cpu, header.seq)
+                        };
                         if let Some(lost) = gap {
                             self.stats.lost += lost;
                             sink(Received::Lost(lost));
@@ -324,7 +393,13 @@ impl ProcConnector {
 
 impl Drop for ProcConnector {
     fn drop(&mut self) {
-        let _ = self.send(Request { op: McastOp::Ignore, event_filter: None, portid: self.portid, seq: 3, ack: 0 });
+        let _ = self.send(Request {
+            op: McastOp::Ignore,
+            event_filter: None,
+            portid: self.portid,
+            seq: 3,
+            ack: 0,
+        });
     }
 }
 

@@ -5,11 +5,11 @@
 
 pub mod clock;
 pub mod connector;
+pub mod exec_trace;
 pub mod namespaces;
 pub mod netlink_drops;
-pub mod exec_trace;
 pub mod probe;
+pub mod procfs;
 pub mod seq_tracker;
 pub mod source;
-pub mod procfs;
 mod sys;

@@ -34,8 +34,14 @@ mod tests {
 
     #[test]
     fn parses_links() {
-        assert_eq!(parse_ns_link("pid:[4026531836]"), Some(INITIAL_PID_NS_INODE));
-        assert_eq!(parse_ns_link("user:[4026531837]"), Some(INITIAL_USER_NS_INODE));
+        assert_eq!(
+            parse_ns_link("pid:[4026531836]"),
+            Some(INITIAL_PID_NS_INODE)
+        );
+        assert_eq!(
+            parse_ns_link("user:[4026531837]"),
+            Some(INITIAL_USER_NS_INODE)
+        );
         assert_eq!(parse_ns_link("garbage"), None);
     }
 

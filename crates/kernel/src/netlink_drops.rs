@@ -11,15 +11,20 @@ pub fn parse_drops(table: &str, inode: u64) -> Option<u64> {
     let inode_col = header.iter().position(|&h| h == "Inode")?;
     lines.find_map(|line| {
         let cols: Vec<&str> = line.split_whitespace().collect();
-        (cols.get(inode_col)?.parse::<u64>().ok()? == inode).then(|| cols.get(drops_col)?.parse().ok())?
+        (cols.get(inode_col)?.parse::<u64>().ok()? == inode)
+            .then(|| cols.get(drops_col)?.parse().ok())?
     })
 }
 
 /// Reads the drop counter of the netlink socket with `inode`.
 pub fn read_drops(inode: u64) -> io::Result<u64> {
     let table = std::fs::read_to_string("/proc/net/netlink")?;
-    parse_drops(&table, inode)
-        .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "socket not listed in /proc/net/netlink"))
+    parse_drops(&table, inode).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::NotFound,
+            "socket not listed in /proc/net/netlink",
+        )
+    })
 }
 
 #[cfg(test)]

@@ -98,11 +98,18 @@ impl LiveSource {
 
     /// Counters so far.
     pub fn stats(&self) -> SourceStats {
-        SourceStats { connector: self.connector.stats(), ..self.stats }
+        SourceStats {
+            connector: self.connector.stats(),
+            ..self.stats
+        }
     }
 
     /// Waits up to `timeout`, then appends every queued event to `out`.
-    pub fn read(&mut self, timeout: Duration, out: &mut Vec<Event>) -> Result<usize, ConnectorError> {
+    pub fn read(
+        &mut self,
+        timeout: Duration,
+        out: &mut Vec<Event>,
+    ) -> Result<usize, ConnectorError> {
         if self.busy && !self.batch_wait.is_zero() {
             std::thread::sleep(self.batch_wait.min(timeout));
         }
@@ -171,7 +178,9 @@ impl LiveSource {
                     return Some(resolved);
                 }
             }
-            return Some(std::sync::Arc::from(String::from_utf8_lossy(&path).as_ref()));
+            return Some(std::sync::Arc::from(
+                String::from_utf8_lossy(&path).as_ref(),
+            ));
         }
         let exe = procfs::read_exe(pid);
         if exe.is_some() {
@@ -186,13 +195,19 @@ impl LiveSource {
         let Some(t) = self.exec.as_ref() else { return };
         let lost_now = t.lost();
         if lost_now > self.stats.exec_trace_lost {
-            out.push(lost(lost_now - self.stats.exec_trace_lost, LossSource::ExecTrace));
+            out.push(lost(
+                lost_now - self.stats.exec_trace_lost,
+                LossSource::ExecTrace,
+            ));
             self.stats.exec_trace_lost = lost_now;
         }
     }
 }
 
 fn lost(count: u64, source: LossSource) -> Event {
-    Event { cpu: NO_CPU, ts_ns: monotonic_ns(), kind: EventKind::Lost { count, source } }
+    Event {
+        cpu: NO_CPU,
+        ts_ns: monotonic_ns(),
+        kind: EventKind::Lost { count, source },
+    }
 }
-

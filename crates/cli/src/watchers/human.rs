@@ -34,7 +34,12 @@ fn write_line(s: &mut Session, ctx: &Ctx<'_>, color: bool) {
     let kind = ev.kind.kind();
     let paint = if color { colour_of(&ev.kind) } else { "" };
     let out = &mut s.out.buf;
-    let _ = write!(out, " {paint}{:<9}{}", kind.name(), if color { "\x1b[0m" } else { "" });
+    let _ = write!(
+        out,
+        " {paint}{:<9}{}",
+        kind.name(),
+        if color { "\x1b[0m" } else { "" }
+    );
     match ev.kind.subject() {
         Some(ids) => {
             let _ = write!(out, " {:>7} ", ids.pid);
@@ -50,7 +55,9 @@ fn write_line(s: &mut Session, ctx: &Ctx<'_>, color: bool) {
 fn details(out: &mut Vec<u8>, ctx: &Ctx<'_>) {
     let task = ctx.task;
     let _ = match &ctx.event.kind {
-        EventKind::Fork { child, .. } if child.pid != child.tgid => write!(out, "new thread of {}", child.tgid),
+        EventKind::Fork { child, .. } if child.pid != child.tgid => {
+            write!(out, "new thread of {}", child.tgid)
+        }
         EventKind::Fork { parent, .. } => write!(out, "child of {}", parent.tgid),
         EventKind::Exec { exe, argv, .. } => {
             match argv {
@@ -82,7 +89,10 @@ fn details(out: &mut Vec<u8>, ctx: &Ctx<'_>) {
             }
             let _ = match status {
                 ExitStatus::Exited { code } => write!(out, "exit {code}"),
-                ExitStatus::Signaled { signal, core_dumped } => {
+                ExitStatus::Signaled {
+                    signal,
+                    core_dumped,
+                } => {
                     let _ = match signal_name(*signal) {
                         Some(n) => write!(out, "killed by SIG{n}"),
                         None => write!(out, "killed by signal {signal}"),
@@ -100,17 +110,30 @@ fn details(out: &mut Vec<u8>, ctx: &Ctx<'_>) {
             Ok(())
         }
         EventKind::Lost { count, source } => {
-            write!(out, "LOST {count} events ({}); process table resynced from /proc", source.as_str())
+            write!(
+                out,
+                "LOST {count} events ({}); process table resynced from /proc",
+                source.as_str()
+            )
         }
-        EventKind::Denied { watcher, killed, .. } => {
-            write!(out, "denied by {watcher}: {}", if *killed { "killed" } else { "kill failed" })
+        EventKind::Denied {
+            watcher, killed, ..
+        } => {
+            write!(
+                out,
+                "denied by {watcher}: {}",
+                if *killed { "killed" } else { "kill failed" }
+            )
         }
         EventKind::Init { .. } | EventKind::Free { .. } => Ok(()),
     };
 }
 
 fn push_arg(out: &mut Vec<u8>, arg: &[u8]) {
-    let plain = !arg.is_empty() && arg.iter().all(|&b| b.is_ascii_graphic() && !b"'\"\\$`".contains(&b));
+    let plain = !arg.is_empty()
+        && arg
+            .iter()
+            .all(|&b| b.is_ascii_graphic() && !b"'\"\\$`".contains(&b));
     if plain {
         out.extend_from_slice(arg);
     } else {

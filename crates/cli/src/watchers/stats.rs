@@ -24,10 +24,16 @@ impl StatsTable {
 
     /// Writes the table, busiest command first.
     pub fn write(&self, out: &mut impl Write) -> std::io::Result<()> {
-        let mut rows: Vec<(&Comm, &[u64; 9], u64)> =
-            self.rows.iter().map(|(c, counts)| (c, counts, counts.iter().sum())).collect();
-        rows.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.as_bytes().cmp(b.0.as_bytes())));
-        write!(out, "\n")?;
+        let mut rows: Vec<(&Comm, &[u64; 9], u64)> = self
+            .rows
+            .iter()
+            .map(|(c, counts)| (c, counts, counts.iter().sum()))
+            .collect();
+        rows.sort_by(|a, b| {
+            b.2.cmp(&a.2)
+                .then_with(|| a.0.as_bytes().cmp(b.0.as_bytes()))
+        });
+        writeln!(out)?;
         for k in Kind::KERNEL {
             write!(out, "{:>9}", k.name())?;
         }
@@ -43,7 +49,12 @@ impl StatsTable {
         for t in totals {
             write!(out, "{t:>9}")?;
         }
-        writeln!(out, "{:>9}  (all {} commands)", totals.iter().sum::<u64>(), rows.len())?;
+        writeln!(
+            out,
+            "{:>9}  (all {} commands)",
+            totals.iter().sum::<u64>(),
+            rows.len()
+        )?;
         if self.lost > 0 {
             writeln!(out, "{} events were lost and are not counted", self.lost)?;
         }

@@ -45,7 +45,9 @@ pub fn scratch(name: &str) -> PathBuf {
 
 /// Compiles a C workload from tests/workloads into the scratch dir.
 pub fn compile(source: &str, dir: &Path) -> PathBuf {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/workloads").join(source);
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/workloads")
+        .join(source);
     let out = dir.join(source.trim_end_matches(".c"));
     let status = Command::new("cc")
         .args(["-O1", "-pthread", "-o"])
@@ -94,8 +96,15 @@ impl Watch {
                 s.push('\n');
             }
         });
-        let w = Watch { child, lines, stderr };
-        w.wait_until(|_| w.stderr.lock().unwrap().contains("watching"), "taskwatch to start listening");
+        let w = Watch {
+            child,
+            lines,
+            stderr,
+        };
+        w.wait_until(
+            |_| w.stderr.lock().unwrap().contains("watching"),
+            "taskwatch to start listening",
+        );
         w
     }
 
@@ -106,14 +115,23 @@ impl Watch {
             if done(&self.events()) {
                 return;
             }
-            assert!(start.elapsed() < HANG_GUARD, "gave up waiting for {what}; stderr:\n{}", self.stderr.lock().unwrap());
+            assert!(
+                start.elapsed() < HANG_GUARD,
+                "gave up waiting for {what}; stderr:\n{}",
+                self.stderr.lock().unwrap()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
 
     /// Every JSON line so far.
     pub fn events(&self) -> Vec<Value> {
-        self.lines.lock().unwrap().iter().filter_map(|l| serde_json::from_str(l).ok()).collect()
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
     }
 
     pub fn pid(&self) -> u32 {
@@ -121,7 +139,11 @@ impl Watch {
     }
 
     pub fn signal(&self, sig: &str) {
-        let ok = Command::new("kill").args(["-s", sig, &self.pid().to_string()]).status().unwrap().success();
+        let ok = Command::new("kill")
+            .args(["-s", sig, &self.pid().to_string()])
+            .status()
+            .unwrap()
+            .success();
         assert!(ok, "kill -s {sig}");
     }
 
@@ -143,7 +165,14 @@ pub fn about(events: &[Value], pid: u64) -> Vec<&Value> {
 
 /// The single event of `kind` about `pid`; fails with the candidates otherwise.
 pub fn one<'a>(events: &'a [Value], pid: u64, kind: &str) -> &'a Value {
-    let found: Vec<&Value> = events.iter().filter(|e| e["pid"] == pid && e["event"] == kind).collect();
-    assert_eq!(found.len(), 1, "expected one {kind} event for pid {pid}, got {found:?}");
+    let found: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["pid"] == pid && e["event"] == kind)
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "expected one {kind} event for pid {pid}, got {found:?}"
+    );
     found[0]
 }

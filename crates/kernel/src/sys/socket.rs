@@ -7,7 +7,11 @@ use std::time::Duration;
 
 /// Sets SO_RCVBUFFORCE (root/CAP_NET_ADMIN: ignores rmem_max).
 pub fn set_rcvbuf_force(fd: BorrowedFd<'_>, bytes: usize) -> io::Result<()> {
-    set_int_opt(fd, libc::SO_RCVBUFFORCE, bytes.min(i32::MAX as usize / 2) as i32)
+    set_int_opt(
+        fd,
+        libc::SO_RCVBUFFORCE,
+        bytes.min(i32::MAX as usize / 2) as i32,
+    )
 }
 
 /// Sets SO_RCVBUF (capped by net.core.rmem_max).
@@ -55,13 +59,21 @@ fn set_int_opt(fd: BorrowedFd<'_>, opt: libc::c_int, value: libc::c_int) -> io::
 
 /// Waits until `fd` is readable or `timeout` passes. Ok(false) on timeout or EINTR.
 pub fn wait_readable(fd: BorrowedFd<'_>, timeout: Duration) -> io::Result<bool> {
-    let mut pfd = libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+    let mut pfd = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
     let ms = timeout.as_millis().min(i32::MAX as u128) as libc::c_int;
     // SAFETY: pfd is one valid pollfd on our stack and nfds is 1.
     let rc = unsafe { libc::poll(&mut pfd, 1, ms) };
     if rc < 0 {
         let err = io::Error::last_os_error();
-        return if err.kind() == io::ErrorKind::Interrupted { Ok(false) } else { Err(err) };
+        return if err.kind() == io::ErrorKind::Interrupted {
+            Ok(false)
+        } else {
+            Err(err)
+        };
     }
     Ok(rc > 0)
 }
@@ -116,7 +128,10 @@ impl RecvBatch {
         for i in 0..count {
             // SAFETY: i * slot + slot <= storage.len(), so the pointer stays inside storage.
             let ptr = unsafe { base.add(i * self.slot) };
-            self.iovecs.push(libc::iovec { iov_base: ptr.cast(), iov_len: self.slot });
+            self.iovecs.push(libc::iovec {
+                iov_base: ptr.cast(),
+                iov_len: self.slot,
+            });
         }
         for i in 0..count {
             // SAFETY: an all-zero mmsghdr is valid (null name, no control data).
@@ -138,7 +153,11 @@ impl RecvBatch {
         };
         if rc < 0 {
             let err = io::Error::last_os_error();
-            return if err.kind() == io::ErrorKind::WouldBlock { Ok(0) } else { Err(err) };
+            return if err.kind() == io::ErrorKind::WouldBlock {
+                Ok(0)
+            } else {
+                Err(err)
+            };
         }
         let n = rc as usize;
         for i in 0..n {
@@ -151,7 +170,10 @@ impl RecvBatch {
     /// Datagram `i` of the last `recv` and whether the kernel truncated it.
     pub fn get(&self, i: usize) -> (&[u8], bool) {
         let start = i * self.slot;
-        (&self.storage[start..start + self.lens[i]], self.truncated[i])
+        (
+            &self.storage[start..start + self.lens[i]],
+            self.truncated[i],
+        )
     }
 }
 
