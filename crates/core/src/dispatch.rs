@@ -226,20 +226,28 @@ impl<P: TaskProbe> Dispatcher<P> {
     }
 }
 
-/// Calls the kind's table, then the `any` table; returns the first non-Continue verdict
-/// and the watcher that gave it.
+/// Calls the kind's table, then the `any` table; the first non-Continue verdict ends the
+/// chain (except on `free`) and is returned with the watcher that gave it.
 fn call_all(ctx: &Ctx<'_>, stats: &mut DispatchStats) -> (Verdict, Option<&'static str>) {
     let kind = ctx.event.kind.kind();
     stats.events[kind.index()] += 1;
+    // A task leaving the table cannot be stopped from leaving: `free` calls everyone.
+    let stoppable = kind != Kind::Free;
+    let mut first_verdict = (Verdict::Continue, None);
     for table in [watcher::table(kind), watcher::any_table()] {
         for w in table {
             let verdict = call_one(w, ctx, stats);
             if verdict != Verdict::Continue {
-                return (verdict, Some(w.name));
+                if stoppable {
+                    return (verdict, Some(w.name));
+                }
+                if first_verdict.1.is_none() {
+                    first_verdict = (verdict, Some(w.name));
+                }
             }
         }
     }
-    (Verdict::Continue, None)
+    first_verdict
 }
 
 fn call_one(w: &Watcher, ctx: &Ctx<'_>, stats: &mut DispatchStats) -> Verdict {
