@@ -108,38 +108,36 @@ impl RecvBatch {
     /// `count` slots of `slot` bytes each.
     pub fn new(count: usize, slot: usize) -> Self {
         let count = count.max(1);
-        RecvBatch {
+        let mut batch = RecvBatch {
             storage: vec![0u8; count * slot],
             slot,
             lens: vec![0; count],
             truncated: vec![false; count],
             iovecs: Vec::with_capacity(count),
             headers: Vec::with_capacity(count),
+        };
+        // The vectors are never resized again, so these pointers stay valid for the
+        // batch's life (moving the batch moves no heap buffer).
+        let base = batch.storage.as_mut_ptr();
+        for i in 0..count {
+            // SAFETY: i * slot + slot <= storage.len(), so the pointer stays inside storage.
+            let ptr = unsafe { base.add(i * slot) };
+            batch.iovecs.push(libc::iovec { iov_base: ptr.cast(), iov_len: slot });
         }
+        for i in 0..count {
+            // SAFETY: an all-zero mmsghdr is valid (null name, no control data).
+            let mut h: libc::mmsghdr = unsafe { std::mem::zeroed() };
+            h.msg_hdr.msg_iov = &mut batch.iovecs[i];
+            h.msg_hdr.msg_iovlen = 1;
+            batch.headers.push(h);
+        }
+        batch
     }
 
     /// Receives up to `count` queued datagrams without blocking. Returns how many
     /// (0 when none is queued). Errors such as ENOBUFS are returned as they are.
     pub fn recv(&mut self, fd: BorrowedFd<'_>) -> io::Result<usize> {
-        let count = self.lens.len();
-        self.iovecs.clear();
-        self.headers.clear();
-        let base = self.storage.as_mut_ptr();
-        for i in 0..count {
-            // SAFETY: i * slot + slot <= storage.len(), so the pointer stays inside storage.
-            let ptr = unsafe { base.add(i * self.slot) };
-            self.iovecs.push(libc::iovec {
-                iov_base: ptr.cast(),
-                iov_len: self.slot,
-            });
-        }
-        for i in 0..count {
-            // SAFETY: an all-zero mmsghdr is valid (null name, no control data).
-            let mut h: libc::mmsghdr = unsafe { std::mem::zeroed() };
-            h.msg_hdr.msg_iov = &mut self.iovecs[i];
-            h.msg_hdr.msg_iovlen = 1;
-            self.headers.push(h);
-        }
+        let count = self.headers.len();
         // SAFETY: headers holds `count` initialised mmsghdrs whose iovecs point into storage,
         // all alive and unaliased for the duration of the call.
         let rc = unsafe {
@@ -153,11 +151,7 @@ impl RecvBatch {
         };
         if rc < 0 {
             let err = io::Error::last_os_error();
-            return if err.kind() == io::ErrorKind::WouldBlock {
-                Ok(0)
-            } else {
-                Err(err)
-            };
+            return if err.kind() == io::ErrorKind::WouldBlock { Ok(0) } else { Err(err) };
         }
         let n = rc as usize;
         for i in 0..n {
