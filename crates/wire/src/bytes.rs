@@ -4,7 +4,12 @@
 use crate::DecodeError;
 
 /// Returns `len` bytes at `offset`, or a truncation error naming `what`.
-pub fn slice<'a>(buf: &'a [u8], offset: usize, len: usize, what: &'static str) -> Result<&'a [u8], DecodeError> {
+pub fn slice<'a>(
+    buf: &'a [u8],
+    offset: usize,
+    len: usize,
+    what: &'static str,
+) -> Result<&'a [u8], DecodeError> {
     let available = buf.len().saturating_sub(offset);
     // `offset > buf.len()` matters when `len` is 0: an empty slice past the end is still out.
     if available < len || offset > buf.len() {
@@ -13,7 +18,11 @@ pub fn slice<'a>(buf: &'a [u8], offset: usize, len: usize, what: &'static str) -
     Ok(&buf[offset..offset + len])
 }
 
-fn array<const N: usize>(buf: &[u8], offset: usize, what: &'static str) -> Result<[u8; N], DecodeError> {
+fn array<const N: usize>(
+    buf: &[u8],
+    offset: usize,
+    what: &'static str,
+) -> Result<[u8; N], DecodeError> {
     let mut out = [0u8; N];
     out.copy_from_slice(slice(buf, offset, N, what)?);
     Ok(out)
@@ -46,9 +55,15 @@ mod tests {
     #[test]
     fn unaligned_reads_and_truncation() {
         let buf = [0xffu8, 1, 0, 0, 0, 2];
-        assert_eq!(u32_at(&buf, 1, "x").unwrap(), u32::from_ne_bytes([1, 0, 0, 0]));
+        assert_eq!(
+            u32_at(&buf, 1, "x").unwrap(),
+            u32::from_ne_bytes([1, 0, 0, 0])
+        );
         let err = u32_at(&buf, 3, "field").unwrap_err();
-        assert_eq!(err.to_string(), "field at offset 3 is truncated: needs 4 bytes, 3 left");
+        assert_eq!(
+            err.to_string(),
+            "field at offset 3 is truncated: needs 4 bytes, 3 left"
+        );
         assert!(u64_at(&buf, usize::MAX, "far").is_err());
     }
 }

@@ -75,7 +75,14 @@ mod tests {
 
     #[test]
     fn round_trip_and_short_data() {
-        let h = Header { idx: CN_IDX_PROC, val: CN_VAL_PROC, seq: 5, ack: 6, len: 4, flags: 0 };
+        let h = Header {
+            idx: CN_IDX_PROC,
+            val: CN_VAL_PROC,
+            seq: 5,
+            ack: 6,
+            len: 4,
+            flags: 0,
+        };
         let mut buf = Vec::new();
         h.emit(&mut buf);
         buf.extend_from_slice(&[1, 2, 3, 4]);

@@ -29,12 +29,25 @@ pub enum Reason {
 }
 
 impl DecodeError {
-    pub(crate) fn truncated(what: &'static str, offset: usize, needed: usize, available: usize) -> Self {
-        DecodeError { what, offset, reason: Reason::Truncated { needed, available } }
+    pub(crate) fn truncated(
+        what: &'static str,
+        offset: usize,
+        needed: usize,
+        available: usize,
+    ) -> Self {
+        DecodeError {
+            what,
+            offset,
+            reason: Reason::Truncated { needed, available },
+        }
     }
 
     pub(crate) fn bad_length(what: &'static str, offset: usize, len: u32) -> Self {
-        DecodeError { what, offset, reason: Reason::BadLength(len) }
+        DecodeError {
+            what,
+            offset,
+            reason: Reason::BadLength(len),
+        }
     }
 }
 
@@ -47,7 +60,11 @@ impl fmt::Display for DecodeError {
                 self.what, self.offset, needed, available
             ),
             Reason::BadLength(len) => {
-                write!(f, "{} at offset {} has an impossible length {}", self.what, self.offset, len)
+                write!(
+                    f,
+                    "{} at offset {} has an impossible length {}",
+                    self.what, self.offset, len
+                )
             }
         }
     }

@@ -55,7 +55,9 @@ impl Request {
         .emit(&mut out);
         out.extend_from_slice(&(self.op as u32).to_ne_bytes());
         if let Some(mask) = self.event_filter {
-            out.extend_from_slice(&(mask & (proc_event::what::ALL | proc_event::what::NONZERO_EXIT)).to_ne_bytes());
+            out.extend_from_slice(
+                &(mask & (proc_event::what::ALL | proc_event::what::NONZERO_EXIT)).to_ne_bytes(),
+            );
         }
         out
     }
@@ -67,7 +69,14 @@ mod tests {
 
     #[test]
     fn classic_and_filtered_requests() {
-        let classic = Request { op: McastOp::Listen, event_filter: None, portid: 77, seq: 1, ack: 0 }.to_datagram();
+        let classic = Request {
+            op: McastOp::Listen,
+            event_filter: None,
+            portid: 77,
+            seq: 1,
+            ack: 0,
+        }
+        .to_datagram();
         assert_eq!(classic.len(), 40);
         let filtered = Request {
             op: McastOp::Listen,

@@ -84,7 +84,11 @@ pub struct Messages<'a> {
 
 /// Iterates over the netlink messages packed in `datagram`.
 pub fn messages(datagram: &[u8]) -> Messages<'_> {
-    Messages { buf: datagram, offset: 0, failed: false }
+    Messages {
+        buf: datagram,
+        offset: 0,
+        failed: false,
+    }
 }
 
 impl<'a> Iterator for Messages<'a> {
@@ -95,13 +99,23 @@ impl<'a> Iterator for Messages<'a> {
             return None;
         }
         let rest = &self.buf[self.offset..];
-        let result = Header::parse(rest).map_err(|e| shift(e, self.offset)).and_then(|header| {
-            let len = header.len as usize;
-            if len < HEADER_LEN || len > rest.len() {
-                return Err(DecodeError::bad_length("nlmsghdr.nlmsg_len", self.offset, header.len));
-            }
-            Ok(Message { header, payload: &rest[HEADER_LEN..len], offset: self.offset })
-        });
+        let result = Header::parse(rest)
+            .map_err(|e| shift(e, self.offset))
+            .and_then(|header| {
+                let len = header.len as usize;
+                if len < HEADER_LEN || len > rest.len() {
+                    return Err(DecodeError::bad_length(
+                        "nlmsghdr.nlmsg_len",
+                        self.offset,
+                        header.len,
+                    ));
+                }
+                Ok(Message {
+                    header,
+                    payload: &rest[HEADER_LEN..len],
+                    offset: self.offset,
+                })
+            });
         match &result {
             Ok(m) => self.offset += align(m.header.len as usize).max(HEADER_LEN),
             Err(_) => self.failed = true,
@@ -139,7 +153,14 @@ mod tests {
 
     fn header_bytes(len: u32, kind: u16) -> Vec<u8> {
         let mut out = Vec::new();
-        Header { len, kind, flags: 0, seq: 7, pid: 0 }.emit(&mut out);
+        Header {
+            len,
+            kind,
+            flags: 0,
+            seq: 7,
+            pid: 0,
+        }
+        .emit(&mut out);
         out
     }
 
@@ -171,7 +192,14 @@ mod tests {
     #[test]
     fn error_message_round_trip() {
         let mut payload = (-22i32).to_ne_bytes().to_vec();
-        Header { len: 24, kind: 0x17, flags: NLM_F_REQUEST | NLM_F_ACK, seq: 9, pid: 42 }.emit(&mut payload);
+        Header {
+            len: 24,
+            kind: 0x17,
+            flags: NLM_F_REQUEST | NLM_F_ACK,
+            seq: 9,
+            pid: 42,
+        }
+        .emit(&mut payload);
         let e = ErrorMessage::parse(&payload).unwrap();
         assert_eq!(e.error, -22);
         assert_eq!(e.request.seq, 9);

@@ -161,7 +161,10 @@ impl EventData {
 const D: usize = HEADER_LEN;
 
 fn ids(buf: &[u8], at: usize, pid: &'static str, tgid: &'static str) -> Result<Ids, DecodeError> {
-    Ok(Ids { pid: u32_at(buf, at, pid)?, tgid: u32_at(buf, at + 4, tgid)? })
+    Ok(Ids {
+        pid: u32_at(buf, at, pid)?,
+        tgid: u32_at(buf, at + 4, tgid)?,
+    })
 }
 
 impl ProcEvent {
@@ -173,10 +176,22 @@ impl ProcEvent {
         let timestamp_ns = u64_at(buf, 8, "proc_event.timestamp_ns")?;
         let task = || ids(buf, D, "proc_event.process_pid", "proc_event.process_tgid");
         let data = match what {
-            what::NONE => EventData::Ack { err: u32_at(buf, D, "proc_event.ack.err")? },
+            what::NONE => EventData::Ack {
+                err: u32_at(buf, D, "proc_event.ack.err")?,
+            },
             what::FORK => EventData::Fork {
-                parent: ids(buf, D, "proc_event.fork.parent_pid", "proc_event.fork.parent_tgid")?,
-                child: ids(buf, D + 8, "proc_event.fork.child_pid", "proc_event.fork.child_tgid")?,
+                parent: ids(
+                    buf,
+                    D,
+                    "proc_event.fork.parent_pid",
+                    "proc_event.fork.parent_tgid",
+                )?,
+                child: ids(
+                    buf,
+                    D + 8,
+                    "proc_event.fork.child_pid",
+                    "proc_event.fork.child_tgid",
+                )?,
             },
             what::EXEC => EventData::Exec { task: task()? },
             what::UID => EventData::Uid {
@@ -192,26 +207,48 @@ impl ProcEvent {
             what::SID => EventData::Sid { task: task()? },
             what::PTRACE => EventData::Ptrace {
                 task: task()?,
-                tracer: ids(buf, D + 8, "proc_event.ptrace.tracer_pid", "proc_event.ptrace.tracer_tgid")?,
+                tracer: ids(
+                    buf,
+                    D + 8,
+                    "proc_event.ptrace.tracer_pid",
+                    "proc_event.ptrace.tracer_tgid",
+                )?,
             },
             what::COMM => {
                 let mut comm = [0u8; 16];
                 comm.copy_from_slice(slice(buf, D + 8, 16, "proc_event.comm.comm")?);
-                EventData::Comm { task: task()?, comm }
+                EventData::Comm {
+                    task: task()?,
+                    comm,
+                }
             }
             what::COREDUMP => EventData::Coredump {
                 task: task()?,
-                parent: ids(buf, D + 8, "proc_event.coredump.parent_pid", "proc_event.coredump.parent_tgid")?,
+                parent: ids(
+                    buf,
+                    D + 8,
+                    "proc_event.coredump.parent_pid",
+                    "proc_event.coredump.parent_tgid",
+                )?,
             },
             what::EXIT => EventData::Exit {
                 task: task()?,
                 exit_code: u32_at(buf, D + 8, "proc_event.exit.exit_code")?,
                 exit_signal: i32_at(buf, D + 12, "proc_event.exit.exit_signal")?,
-                parent: ids(buf, D + 16, "proc_event.exit.parent_pid", "proc_event.exit.parent_tgid")?,
+                parent: ids(
+                    buf,
+                    D + 16,
+                    "proc_event.exit.parent_pid",
+                    "proc_event.exit.parent_tgid",
+                )?,
             },
             other => EventData::Unknown { what: other },
         };
-        Ok(ProcEvent { cpu, timestamp_ns, data })
+        Ok(ProcEvent {
+            cpu,
+            timestamp_ns,
+            data,
+        })
     }
 
     /// Appends the kernel layout of this event (always `LEN` bytes, union zero-padded).
@@ -233,12 +270,28 @@ impl ProcEvent {
                 pair(out, child);
             }
             EventData::Exec { task } | EventData::Sid { task } => pair(out, task),
-            EventData::Uid { task, ruid: r, euid: e } | EventData::Gid { task, rgid: r, egid: e } => {
+            EventData::Uid {
+                task,
+                ruid: r,
+                euid: e,
+            }
+            | EventData::Gid {
+                task,
+                rgid: r,
+                egid: e,
+            } => {
                 pair(out, task);
                 put(out, r);
                 put(out, e);
             }
-            EventData::Ptrace { task, tracer: other } | EventData::Coredump { task, parent: other } => {
+            EventData::Ptrace {
+                task,
+                tracer: other,
+            }
+            | EventData::Coredump {
+                task,
+                parent: other,
+            } => {
                 pair(out, task);
                 pair(out, other);
             }
@@ -246,7 +299,12 @@ impl ProcEvent {
                 pair(out, task);
                 out.extend_from_slice(&comm);
             }
-            EventData::Exit { task, exit_code, exit_signal, parent } => {
+            EventData::Exit {
+                task,
+                exit_code,
+                exit_signal,
+                parent,
+            } => {
                 pair(out, task);
                 put(out, exit_code);
                 out.extend_from_slice(&exit_signal.to_ne_bytes());
@@ -269,7 +327,11 @@ mod tests {
     use super::*;
 
     fn round_trip(data: EventData) {
-        let ev = ProcEvent { cpu: 1, timestamp_ns: 123_456_789, data };
+        let ev = ProcEvent {
+            cpu: 1,
+            timestamp_ns: 123_456_789,
+            data,
+        };
         let mut buf = Vec::new();
         ev.emit(&mut buf);
         assert_eq!(buf.len(), LEN);
@@ -281,15 +343,34 @@ mod tests {
         let a = Ids { pid: 10, tgid: 11 };
         let b = Ids { pid: 20, tgid: 21 };
         round_trip(EventData::Ack { err: 0 });
-        round_trip(EventData::Fork { parent: a, child: b });
+        round_trip(EventData::Fork {
+            parent: a,
+            child: b,
+        });
         round_trip(EventData::Exec { task: a });
-        round_trip(EventData::Uid { task: a, ruid: 1000, euid: 0 });
-        round_trip(EventData::Gid { task: a, rgid: 5, egid: 6 });
+        round_trip(EventData::Uid {
+            task: a,
+            ruid: 1000,
+            euid: 0,
+        });
+        round_trip(EventData::Gid {
+            task: a,
+            rgid: 5,
+            egid: 6,
+        });
         round_trip(EventData::Sid { task: a });
         round_trip(EventData::Ptrace { task: a, tracer: b });
-        round_trip(EventData::Comm { task: a, comm: *b"worker\0\0\0\0\0\0\0\0\0\0" });
+        round_trip(EventData::Comm {
+            task: a,
+            comm: *b"worker\0\0\0\0\0\0\0\0\0\0",
+        });
         round_trip(EventData::Coredump { task: a, parent: b });
-        round_trip(EventData::Exit { task: a, exit_code: 0x8b, exit_signal: -1, parent: b });
+        round_trip(EventData::Exit {
+            task: a,
+            exit_code: 0x8b,
+            exit_signal: -1,
+            parent: b,
+        });
         round_trip(EventData::Unknown { what: 0x0800_0000 });
     }
 
@@ -298,13 +379,21 @@ mod tests {
         let ev = ProcEvent {
             cpu: 0,
             timestamp_ns: 1,
-            data: EventData::Exit { task: Ids::default(), exit_code: 0, exit_signal: 17, parent: Ids::default() },
+            data: EventData::Exit {
+                task: Ids::default(),
+                exit_code: 0,
+                exit_signal: 17,
+                parent: Ids::default(),
+            },
         };
         let mut buf = Vec::new();
         ev.emit(&mut buf);
         let err = ProcEvent::parse(&buf[..30]).unwrap_err();
         assert_eq!(err.what, "proc_event.exit.exit_signal");
-        assert_eq!(ProcEvent::parse(&buf[..5]).unwrap_err().what, "proc_event.cpu");
+        assert_eq!(
+            ProcEvent::parse(&buf[..5]).unwrap_err().what,
+            "proc_event.cpu"
+        );
     }
 
     #[test]

@@ -122,7 +122,10 @@ impl RecvBatch {
         for i in 0..count {
             // SAFETY: i * slot + slot <= storage.len(), so the pointer stays inside storage.
             let ptr = unsafe { base.add(i * slot) };
-            batch.iovecs.push(libc::iovec { iov_base: ptr.cast(), iov_len: slot });
+            batch.iovecs.push(libc::iovec {
+                iov_base: ptr.cast(),
+                iov_len: slot,
+            });
         }
         for i in 0..count {
             // SAFETY: an all-zero mmsghdr is valid (null name, no control data).
@@ -151,7 +154,11 @@ impl RecvBatch {
         };
         if rc < 0 {
             let err = io::Error::last_os_error();
-            return if err.kind() == io::ErrorKind::WouldBlock { Ok(0) } else { Err(err) };
+            return if err.kind() == io::ErrorKind::WouldBlock {
+                Ok(0)
+            } else {
+                Err(err)
+            };
         }
         let n = rc as usize;
         for i in 0..n {
