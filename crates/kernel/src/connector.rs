@@ -113,7 +113,7 @@ pub struct ProcConnector {
     seq: SeqTracker,
     pending: Vec<Received>,
     inode: u64,
-    drops_accounted: u64,
+    drops_at_open: u64,
     congested: bool,
     rcvbuf: usize,
     stats: ConnectorStats,
@@ -154,7 +154,7 @@ impl ProcConnector {
             seq: SeqTracker::default(),
             pending: Vec::new(),
             inode,
-            drops_accounted: 0,
+            drops_at_open: 0,
             congested: false,
             rcvbuf,
             stats: ConnectorStats::default(),
@@ -181,7 +181,7 @@ impl ProcConnector {
             })?;
             me.filtered = true;
         }
-        me.drops_accounted = netlink_drops::read_drops(inode).unwrap_or(0);
+        me.drops_at_open = netlink_drops::read_drops(inode).unwrap_or(0);
         Ok(me)
     }
 
@@ -301,15 +301,11 @@ impl ProcConnector {
         Some(lost)
     }
 
-    fn unaccounted_drops(&mut self) -> Option<u64> {
+    /// Drops the kernel counted on this socket since it opened, minus every loss already
+    /// reported (by sequence gaps or by earlier reads of this counter).
+    fn unaccounted_drops(&self) -> Option<u64> {
         let drops = netlink_drops::read_drops(self.inode).ok()?;
-        let reported = if self.filtered {
-            self.drops_accounted
-        } else {
-            self.drops_accounted.max(self.stats.lost)
-        };
-        let fresh = drops.saturating_sub(reported);
-        self.drops_accounted = drops.max(self.drops_accounted);
+        let fresh = drops.saturating_sub(self.drops_at_open + self.stats.lost);
         (fresh > 0).then_some(fresh)
     }
 

@@ -64,7 +64,7 @@ impl StatsTable {
 
 fn count_event(ctx: &Ctx<'_>) -> Verdict {
     session::with(|s| {
-        if s.selection.matches(ctx) {
+        if s.stats.is_some() && s.selection.matches(ctx) {
             if let Some(table) = s.stats.as_mut() {
                 if let taskwatch_core::EventKind::Lost { count, .. } = ctx.event.kind {
                     table.lost += count;
