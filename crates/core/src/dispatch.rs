@@ -2,12 +2,14 @@
 //! to every watcher of its kind. It knows no feature; features are watchers.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 
+use crate::dynamic::DynamicWatchers;
 use crate::event::{Event, EventKind, Kind, NO_CPU};
 use crate::probe::TaskProbe;
 use crate::table::{ProcessTable, START_TOLERANCE_NS};
 use crate::task::{Ids, Task};
-use crate::watcher::{self, Ctx, Verdict, Watcher};
+use crate::watcher::{self, Ctx, Verdict};
 
 /// Counters kept by the dispatcher.
 #[derive(Debug, Default, Clone)]
@@ -15,7 +17,7 @@ pub struct DispatchStats {
     /// Events dispatched, by `Kind::index()`.
     pub events: [u64; Kind::ALL.len()],
     /// Watcher panics caught: (watcher name, count).
-    pub panics: Vec<(&'static str, u64)>,
+    pub panics: Vec<(String, u64)>,
     /// Tasks denied by a watcher.
     pub denied: u64,
 }
@@ -25,6 +27,7 @@ pub struct Dispatcher<P: TaskProbe> {
     table: ProcessTable,
     probe: P,
     stats: DispatchStats,
+    dynamic: Arc<DynamicWatchers>,
 }
 
 impl<P: TaskProbe> Dispatcher<P> {
@@ -34,7 +37,13 @@ impl<P: TaskProbe> Dispatcher<P> {
             table: ProcessTable::new(),
             probe,
             stats: DispatchStats::default(),
+            dynamic: Arc::new(DynamicWatchers::new()),
         }
+    }
+
+    /// The run-time watcher set, to register and unregister from any thread.
+    pub fn dynamic(&self) -> Arc<DynamicWatchers> {
+        Arc::clone(&self.dynamic)
     }
 
     /// The process table.
@@ -112,7 +121,7 @@ impl<P: TaskProbe> Dispatcher<P> {
             (verdict, denier) = self.notify_about(ev, child);
         }
         if verdict == Verdict::Deny {
-            self.deny(ev, child, denier.unwrap_or("?"));
+            self.deny(ev, child, denier.unwrap_or_else(|| Arc::from("?")));
         }
     }
 
@@ -152,20 +161,20 @@ impl<P: TaskProbe> Dispatcher<P> {
         let (verdict, name) = self.notify(&ev, &gone);
         if verdict != Verdict::Continue {
             tracing::warn!(
-                watcher = name.unwrap_or("?"),
+                watcher = name.as_deref().unwrap_or("?"),
                 "a free watcher asked to stop; free cannot stop, ignored"
             );
         }
     }
 
-    fn deny(&mut self, ev: &Event, ids: Ids, watcher: &'static str) {
+    fn deny(&mut self, ev: &Event, ids: Ids, watcher: Arc<str>) {
         let Some(task) = self.table.get(ids.pid).cloned() else {
             return;
         };
         let killed = match self.probe.kill(&task) {
             Ok(()) => true,
             Err(e) => {
-                tracing::warn!(pid = ids.pid, watcher, error = ?e, "could not kill a denied task");
+                tracing::warn!(pid = ids.pid, watcher = &*watcher, error = ?e, "could not kill a denied task");
                 false
             }
         };
@@ -192,7 +201,7 @@ impl<P: TaskProbe> Dispatcher<P> {
         }
     }
 
-    fn notify_about(&mut self, ev: &Event, ids: Ids) -> (Verdict, Option<&'static str>) {
+    fn notify_about(&mut self, ev: &Event, ids: Ids) -> (Verdict, Option<Arc<str>>) {
         let table = &self.table;
         match table.get(ids.pid) {
             Some(task) => call_all(
@@ -201,6 +210,7 @@ impl<P: TaskProbe> Dispatcher<P> {
                     task,
                     table,
                 },
+                &self.dynamic,
                 &mut self.stats,
             ),
             None => call_all(
@@ -209,49 +219,78 @@ impl<P: TaskProbe> Dispatcher<P> {
                     task: &Task::unknown(ids),
                     table,
                 },
+                &self.dynamic,
                 &mut self.stats,
             ),
         }
     }
 
-    fn notify(&mut self, ev: &Event, task: &Task) -> (Verdict, Option<&'static str>) {
+    fn notify(&mut self, ev: &Event, task: &Task) -> (Verdict, Option<Arc<str>>) {
         call_all(
             &Ctx {
                 event: ev,
                 task,
                 table: &self.table,
             },
+            &self.dynamic,
             &mut self.stats,
         )
     }
 }
 
-/// Calls the kind's table, then the `any` table; the first non-Continue verdict ends the
-/// chain (except on `free`) and is returned with the watcher that gave it.
-fn call_all(ctx: &Ctx<'_>, stats: &mut DispatchStats) -> (Verdict, Option<&'static str>) {
+/// Calls the kind's table, the `any` table, then the run-time watchers; the first
+/// non-Continue verdict ends the chain (except on `free`) and is returned with the watcher
+/// that gave it. Names are only turned into `Arc<str>` when a verdict needs reporting.
+fn call_all(
+    ctx: &Ctx<'_>,
+    dynamic: &DynamicWatchers,
+    stats: &mut DispatchStats,
+) -> (Verdict, Option<Arc<str>>) {
     let kind = ctx.event.kind.kind();
     stats.events[kind.index()] += 1;
     // A task leaving the table cannot be stopped from leaving: `free` calls everyone.
     let stoppable = kind != Kind::Free;
-    let mut first_verdict = (Verdict::Continue, None);
+    let mut first: (Verdict, Option<Arc<str>>) = (Verdict::Continue, None);
+    let mut note = |verdict: Verdict, name: &dyn Fn() -> Arc<str>| -> bool {
+        if verdict == Verdict::Continue {
+            return false;
+        }
+        if first.1.is_none() {
+            first = (verdict, Some(name()));
+        }
+        stoppable
+    };
     for table in [watcher::table(kind), watcher::any_table()] {
         for w in table {
-            let verdict = call_one(w, ctx, stats);
-            if verdict != Verdict::Continue {
-                if stoppable {
-                    return (verdict, Some(w.name));
-                }
-                if first_verdict.1.is_none() {
-                    first_verdict = (verdict, Some(w.name));
-                }
+            let verdict = guarded(w.name, ctx, stats, || (w.func)(ctx));
+            if note(verdict, &|| Arc::from(w.name)) {
+                return first;
             }
         }
     }
-    first_verdict
+    if !dynamic.is_empty() {
+        for w in dynamic
+            .load()
+            .iter()
+            .filter(|w| w.kind.is_none_or(|k| k == kind))
+        {
+            let verdict = guarded(&w.name, ctx, stats, || (w.func)(ctx));
+            if note(verdict, &|| Arc::clone(&w.name)) {
+                return first;
+            }
+        }
+    }
+    first
 }
 
-fn call_one(w: &Watcher, ctx: &Ctx<'_>, stats: &mut DispatchStats) -> Verdict {
-    match catch_unwind(AssertUnwindSafe(|| (w.func)(ctx))) {
+/// Calls one watcher, turning a panic into a report naming it.
+fn guarded(
+    name: &str,
+    ctx: &Ctx<'_>,
+    stats: &mut DispatchStats,
+    call: impl FnOnce() -> Verdict,
+) -> Verdict {
+    match catch_unwind(AssertUnwindSafe(call)) {
         Ok(v) => v,
         Err(payload) => {
             let msg = payload
@@ -260,13 +299,13 @@ fn call_one(w: &Watcher, ctx: &Ctx<'_>, stats: &mut DispatchStats) -> Verdict {
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
             tracing::error!(
-                watcher = w.name,
+                watcher = name,
                 event = ctx.event.kind.kind().name(),
                 "watcher panicked: {msg}"
             );
-            match stats.panics.iter_mut().find(|(n, _)| *n == w.name) {
+            match stats.panics.iter_mut().find(|(n, _)| n == name) {
                 Some((_, count)) => *count += 1,
-                None => stats.panics.push((w.name, 1)),
+                None => stats.panics.push((name.to_string(), 1)),
             }
             Verdict::Continue
         }

@@ -131,7 +131,7 @@ pub enum EventKind {
         /// The task.
         task: Ids,
         /// The watcher that denied it.
-        watcher: &'static str,
+        watcher: Arc<str>,
         /// Whether the kill succeeded.
         killed: bool,
     },

@@ -5,6 +5,7 @@
 
 pub mod clock;
 pub mod dispatch;
+pub mod dynamic;
 pub mod event;
 pub mod exit_status;
 pub mod json;
