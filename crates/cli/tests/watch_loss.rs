@@ -60,7 +60,12 @@ fn kernel_filtered_reader_reports_exact_loss_too() {
     }
 }
 
+/// The two tests flood the machine; run one at a time so one's storm cannot drop the
+/// other's probes after its count was taken.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn stall_and_check(args: &[&str], filtered: bool) {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let watch = Watch::start(args);
     let log = watch.stderr.lock().unwrap().clone();
     assert_eq!(log.contains("kernel_filtered=true"), filtered, "{log}");
@@ -76,27 +81,31 @@ fn stall_and_check(args: &[&str], filtered: bool) {
         .unwrap();
     let marker_pid = marker.id() as u64;
     watch.signal("CONT");
-    // Later events on every CPU reveal the gaps at the tail of each CPU's sequence.
-    let mut probes = Vec::new();
-    for cpu in 0..num_cpus() {
-        for _ in 0..3 {
-            let c = Command::new("taskset")
+    // Later events on every CPU reveal the gaps at the tail of each CPU's sequence. A
+    // probe's own events may be dropped too while the queue is still full, so keep
+    // probing until one exit per CPU has come through.
+    let mut probes: Vec<Vec<u64>> = vec![Vec::new(); num_cpus()];
+    let started = std::time::Instant::now();
+    loop {
+        for (cpu, on_cpu) in probes.iter_mut().enumerate() {
+            let mut c = Command::new("taskset")
                 .args(["-c", &cpu.to_string(), "/bin/true"])
                 .spawn()
                 .unwrap();
-            probes.push(c.id() as u64);
-            let mut c = c;
+            on_cpu.push(c.id() as u64);
             c.wait().unwrap();
         }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let evs = watch.events();
+        let seen = |p: &u64| evs.iter().any(|e| e["event"] == "exit" && e["pid"] == *p);
+        if probes.iter().all(|on_cpu| on_cpu.iter().any(seen)) {
+            break;
+        }
+        assert!(
+            started.elapsed() < common::HANG_GUARD,
+            "no probe exit came through on some CPU"
+        );
     }
-    watch.wait_until(
-        |evs| {
-            probes
-                .iter()
-                .all(|p| evs.iter().any(|e| e["event"] == "exit" && e["pid"] == *p))
-        },
-        "probe exits",
-    );
 
     let dropped = socket_drops(watch.pid());
     let reported = lost_so_far(&watch);
