@@ -55,6 +55,10 @@ pub struct WatchArgs {
     /// At the end, print a per-command table of event counts by kind (like forkstat -S).
     #[arg(short = 'S', long)]
     pub stats: bool,
+    /// Append one JSON line per exec (uid, exe, argv, parent chain) to FILE, whatever the
+    /// display filters select.
+    #[arg(long, value_name = "FILE")]
+    pub audit: Option<std::path::PathBuf>,
     /// Print nothing per event (with --stats: only the table).
     #[arg(short, long)]
     pub quiet: bool,

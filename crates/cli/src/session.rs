@@ -7,6 +7,7 @@ use taskwatch_core::clock::WallClock;
 
 use crate::output::Output;
 use crate::selection::Selection;
+use crate::watchers::audit::AuditLog;
 use crate::watchers::stats::StatsTable;
 
 /// How events are printed.
@@ -32,6 +33,8 @@ pub struct Session {
     /// Events still to print before stopping (`--count`).
     pub remaining: Option<u64>,
     pub stats: Option<StatsTable>,
+    /// `--audit FILE`: every exec, whatever the display filters.
+    pub audit: Option<AuditLog>,
     pub header_printed: bool,
     /// A write failed for a reason other than a closed pipe.
     pub write_error: Option<std::io::Error>,

@@ -62,7 +62,22 @@ pub fn run(args: WatchArgs) -> anyhow::Result<()> {
         (false, false) => Format::Human { color },
     };
 
-    let config = source_config(&selection, &args);
+    let audit =
+        match &args.audit {
+            Some(path) => Some(crate::watchers::audit::AuditLog::open(path).with_context(
+                || format!("--audit {}: cannot open for appending", path.display()),
+            )?),
+            None => None,
+        };
+    let mut config = source_config(&selection, &args);
+    if audit.is_some() {
+        // The audit log needs every exec with its path and argv, whatever is displayed.
+        config.exec_paths = true;
+        config.argv = !args.no_argv;
+        if let Some(mask) = config.connector.event_filter.as_mut() {
+            *mask |= what::EXEC;
+        }
+    }
     let (mut source, exec_error) = LiveSource::open(&config).context("cannot watch task events")?;
     if let Some(e) = exec_error {
         tracing::warn!(
@@ -83,6 +98,7 @@ pub fn run(args: WatchArgs) -> anyhow::Result<()> {
         clock: WallClock::new(realtime_minus_monotonic_ns(), local),
         remaining: args.count,
         stats: args.stats.then(StatsTable::default),
+        audit,
         header_printed: false,
         write_error: None,
     });
@@ -151,6 +167,9 @@ fn flush() -> anyhow::Result<()> {
         if let Some(e) = s.write_error.take() {
             return Err(e);
         }
+        if let Some(a) = s.audit.as_mut() {
+            a.flush()?;
+        }
         s.out.flush()
     })
     .unwrap_or(Ok(()))
@@ -171,6 +190,9 @@ fn finish(source: &LiveSource) -> anyhow::Result<()> {
         }
     }
     s.out.flush().context("writing to standard output")?;
+    if let Some(a) = s.audit.as_mut() {
+        a.flush().context("writing the audit log")?;
+    }
     let st = source.stats();
     tracing::info!(
         events = st.connector.events,

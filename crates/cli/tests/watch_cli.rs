@@ -201,3 +201,54 @@ fn stats_table_counts_by_command() {
     // fork exec uid gid sid ptrace comm coredump exit total: 5 execs and 5 exits as tw-statcount
     assert_eq!((cols[1], cols[8]), (5, 5), "{row}");
 }
+
+#[test]
+fn audit_log_records_every_exec_with_its_parent_chain() {
+    if !common::require_root("audit_log_records_every_exec_with_its_parent_chain") {
+        return;
+    }
+    let dir = common::scratch("audit");
+    let log = dir.join("audit.jsonl");
+    let named = dir.join("tw-audited");
+    std::fs::copy("/bin/true", &named).unwrap();
+    // The display shows forks only; the audit log must still get every exec.
+    let watch = Watch::start(&["--quiet", "-e", "fork", "--audit", log.to_str().unwrap()]);
+    let status = Command::new(&named)
+        .args(["arg1", "two words"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let find = || -> Option<serde_json::Value> {
+        let text = std::fs::read_to_string(&log).ok()?;
+        text.lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find(|v| v["exe"] == named.to_str().unwrap())
+    };
+    watch.wait_until(|_| find().is_some(), "the audit line");
+    let (status, _, _) = watch.stop();
+    assert!(status.success());
+    let line = find().unwrap();
+    assert_eq!(line["uid"], 0, "{line}");
+    if !line["argv"].is_null() {
+        assert_eq!(
+            line["argv"],
+            serde_json::json!([named.to_str().unwrap(), "arg1", "two words"])
+        );
+    }
+    let me = std::process::id() as u64;
+    let chain: Vec<u64> = line["ancestors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["pid"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        chain.first(),
+        Some(&me),
+        "the parent chain starts at the test process: {line}"
+    );
+    assert!(chain.contains(&1) || chain.len() > 1, "{line}");
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&log).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+}
