@@ -93,7 +93,13 @@ impl<P: TaskProbe> Dispatcher<P> {
                     EventKind::Gid { rgid, egid, .. } => self.table.set_gid(ids, *rgid, *egid),
                     _ => {}
                 }
-                self.notify_about(&ev, ids);
+                let (verdict, watcher) = self.notify_about(&ev, ids);
+                // An exec can be denied too: the task that ran a forbidden program dies.
+                if let (Verdict::Deny, EventKind::Exec { .. }, Some(name)) =
+                    (verdict, &ev.kind, watcher)
+                {
+                    self.deny(&ev, ids, name);
+                }
             }
         }
     }

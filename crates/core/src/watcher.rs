@@ -44,7 +44,7 @@ pub enum Verdict {
     Continue,
     /// Call no further watcher for this event.
     Stop,
-    /// On `init` and `fork`: kill the new task (through a pidfd) and report a `denied`
+    /// On `init`, `fork` and `exec`: kill the task (through a pidfd) and report a `denied`
     /// event. Elsewhere it acts as `Stop`.
     Deny,
 }
