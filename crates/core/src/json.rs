@@ -21,7 +21,7 @@
 
 use crate::clock::WallClock;
 use crate::event::{Event, EventKind, NO_CPU};
-use crate::task::{Ids, Task};
+use crate::task::{Argv, Ids, Task};
 
 /// Appends one event as a JSON object and a newline.
 pub fn write_event(out: &mut Vec<u8>, ev: &Event, task: &Task, clock: &mut WallClock) {
@@ -56,24 +56,9 @@ pub fn write_event(out: &mut Vec<u8>, ev: &Event, task: &Task, clock: &mut WallC
         }
         EventKind::Exec { exe, argv, .. } => {
             key(out, "exe");
-            match exe {
-                Some(e) => push_str(out, e.as_bytes()),
-                None => out.extend_from_slice(b"null"),
-            }
+            push_opt_str(out, exe.as_deref().map(str::as_bytes));
             key(out, "argv");
-            match argv {
-                Some(a) => {
-                    out.push(b'[');
-                    for (i, arg) in a.args().enumerate() {
-                        if i > 0 {
-                            out.push(b',');
-                        }
-                        push_str(out, arg);
-                    }
-                    out.push(b']');
-                }
-                None => out.extend_from_slice(b"null"),
-            }
+            push_argv(out, argv.as_ref());
         }
         EventKind::Uid { ruid, euid, .. } => {
             field_u64(out, "ruid", *ruid as u64);
@@ -147,6 +132,30 @@ fn pair(out: &mut Vec<u8>, pid_key: &str, tgid_key: &str, ids: Ids) {
     field_u64(out, tgid_key, ids.tgid as u64);
 }
 
+/// Appends a JSON string, or `null` for `None`.
+pub fn push_opt_str(out: &mut Vec<u8>, bytes: Option<&[u8]>) {
+    match bytes {
+        Some(b) => push_str(out, b),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+/// Appends an argv as a JSON array of strings, or `null` when unknown.
+pub fn push_argv(out: &mut Vec<u8>, argv: Option<&Argv>) {
+    let Some(argv) = argv else {
+        out.extend_from_slice(b"null");
+        return;
+    };
+    out.push(b'[');
+    for (i, arg) in argv.args().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        push_str(out, arg);
+    }
+    out.push(b']');
+}
+
 /// Appends `bytes` as a JSON string, escaping as RFC 8259 requires.
 pub fn push_str(out: &mut Vec<u8>, bytes: &[u8]) {
     out.push(b'"');
@@ -183,7 +192,7 @@ pub fn push_str(out: &mut Vec<u8>, bytes: &[u8]) {
 mod tests {
     use super::*;
     use crate::exit_status::ExitStatus;
-    use crate::task::{Argv, Comm};
+    use crate::task::Comm;
     use std::sync::Arc;
     use time::UtcOffset;
 

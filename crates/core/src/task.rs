@@ -170,18 +170,12 @@ impl Task {
 
     /// A stand-in for a task the table does not know (missed by a loss, or already gone).
     pub fn unknown(ids: Ids) -> Self {
-        Task {
+        let nothing = TaskSnapshot {
             pid: ids.pid,
             tgid: ids.tgid,
-            ppid: 0,
-            start_ns: 0,
-            comm: Comm::default(),
-            exe: None,
-            argv: None,
-            creds: None,
-            preexisting: false,
-            children: 0,
-        }
+            ..TaskSnapshot::default()
+        };
+        Task::from_snapshot(nothing, false)
     }
 
     /// Builds a table entry from a /proc snapshot.

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use taskwatch_core::json::push_str;
+use taskwatch_core::json::{push_argv, push_opt_str, push_str};
 use taskwatch_core::{task_watcher, Ctx, EventKind, Verdict};
 
 use crate::session;
@@ -68,24 +68,9 @@ fn audit_exec(ctx: &Ctx<'_>) -> Verdict {
             }
         }
         out.extend_from_slice(b",\"exe\":");
-        match exe {
-            Some(e) => push_str(out, e.as_bytes()),
-            None => out.extend_from_slice(b"null"),
-        }
+        push_opt_str(out, exe.as_deref().map(str::as_bytes));
         out.extend_from_slice(b",\"argv\":");
-        match argv {
-            Some(a) => {
-                out.push(b'[');
-                for (i, arg) in a.args().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    push_str(out, arg);
-                }
-                out.push(b']');
-            }
-            None => out.extend_from_slice(b"null"),
-        }
+        push_argv(out, argv.as_ref());
         out.extend_from_slice(b",\"ancestors\":[");
         for (i, a) in ctx.ancestors().take(MAX_CHAIN).enumerate() {
             if i > 0 {
@@ -94,10 +79,7 @@ fn audit_exec(ctx: &Ctx<'_>) -> Verdict {
             let _ = write!(out, "{{\"pid\":{},\"comm\":", a.pid);
             push_str(out, a.comm.as_bytes());
             out.extend_from_slice(b",\"exe\":");
-            match &a.exe {
-                Some(e) => push_str(out, e.as_bytes()),
-                None => out.extend_from_slice(b"null"),
-            }
+            push_opt_str(out, a.exe.as_deref().map(str::as_bytes));
             out.push(b'}');
         }
         out.extend_from_slice(b"]}\n");
