@@ -6,6 +6,7 @@
 pub mod clock;
 pub mod connector;
 pub mod exec_trace;
+pub mod isolation;
 pub mod namespaces;
 pub mod netlink_drops;
 pub mod probe;
