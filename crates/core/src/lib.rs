@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 pub mod clock;
+pub mod cpulist;
 pub mod dispatch;
 pub mod dynamic;
 pub mod event;

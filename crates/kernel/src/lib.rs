@@ -5,6 +5,7 @@
 
 pub mod clock;
 pub mod connector;
+pub mod cpus;
 pub mod exec_trace;
 pub mod isolation;
 pub mod namespaces;
