@@ -67,38 +67,53 @@ pub mod tables {
     use linkme::distributed_slice;
 
     macro_rules! tables {
-        ($($name:ident),*) => {$(
-            #[doc = concat!("Watchers of `", stringify!($name), "` events.")]
+        ($($name:ident),* $(,)?) => {$(
+            #[doc = concat!("The linker-gathered table `", stringify!($name), "`.")]
             #[distributed_slice]
             pub static $name: [Watcher];
         )*};
     }
-    tables!(INIT, FORK, EXEC, UID, GID, SID, PTRACE, COMM, COREDUMP, EXIT, FREE, DENIED, LOST, ANY);
+    tables!(
+        TASK_WATCHERS_INIT,
+        TASK_WATCHERS_FORK,
+        TASK_WATCHERS_EXEC,
+        TASK_WATCHERS_UID,
+        TASK_WATCHERS_GID,
+        TASK_WATCHERS_SID,
+        TASK_WATCHERS_PTRACE,
+        TASK_WATCHERS_COMM,
+        TASK_WATCHERS_COREDUMP,
+        TASK_WATCHERS_EXIT,
+        TASK_WATCHERS_FREE,
+        TASK_WATCHERS_DENIED,
+        TASK_WATCHERS_LOST,
+        TASK_WATCHERS_ANY,
+    );
 }
 
 /// The static table for one kind.
 pub fn table(kind: Kind) -> &'static [Watcher] {
     use tables::*;
     match kind {
-        Kind::Init => &INIT,
-        Kind::Fork => &FORK,
-        Kind::Exec => &EXEC,
-        Kind::Uid => &UID,
-        Kind::Gid => &GID,
-        Kind::Sid => &SID,
-        Kind::Ptrace => &PTRACE,
-        Kind::Comm => &COMM,
-        Kind::Coredump => &COREDUMP,
-        Kind::Exit => &EXIT,
-        Kind::Free => &FREE,
-        Kind::Denied => &DENIED,
-        Kind::Lost => &LOST,
+        Kind::Init => &TASK_WATCHERS_INIT,
+        Kind::Fork => &TASK_WATCHERS_FORK,
+        Kind::Exec => &TASK_WATCHERS_EXEC,
+        Kind::Uid => &TASK_WATCHERS_UID,
+        Kind::Gid => &TASK_WATCHERS_GID,
+        Kind::Sid => &TASK_WATCHERS_SID,
+        Kind::Ptrace => &TASK_WATCHERS_PTRACE,
+        Kind::Comm => &TASK_WATCHERS_COMM,
+        Kind::Coredump => &TASK_WATCHERS_COREDUMP,
+        Kind::Exit => &TASK_WATCHERS_EXIT,
+        Kind::Free => &TASK_WATCHERS_FREE,
+        Kind::Denied => &TASK_WATCHERS_DENIED,
+        Kind::Lost => &TASK_WATCHERS_LOST,
     }
 }
 
 /// The table of watchers called for every event.
 pub fn any_table() -> &'static [Watcher] {
-    &tables::ANY
+    &tables::TASK_WATCHERS_ANY
 }
 
 #[doc(hidden)]
@@ -110,49 +125,49 @@ pub use linkme as __linkme;
 #[macro_export]
 macro_rules! task_watcher {
     (init, $f:path) => {
-        $crate::__task_watcher!(INIT, $f);
+        $crate::__task_watcher!(TASK_WATCHERS_INIT, $f);
     };
     (fork, $f:path) => {
-        $crate::__task_watcher!(FORK, $f);
+        $crate::__task_watcher!(TASK_WATCHERS_FORK, $f);
     };
     (clone, $f:path) => {
-        $crate::__task_watcher!(FORK, $f);
+        $crate::__task_watcher!(TASK_WATCHERS_FORK, $f);
     };
     (exec, $f:path) => {
-        $crate::__task_watcher!(EXEC, $f);
+        $crate::__task_watcher!(TASK_WATCHERS_EXEC, $f);
     };
     (uid, $f:path) => {
-        $crate::__task_watcher!(UID, $f);
+        $crate::__task_watcher!(TASK_WATCHERS_UID, $f);
     };
     (gid, $f:path) => {
-        $crate::__task_watcher!(GID, $f);
+        $crate::__task_watcher!(TASK_WATCHERS_GID, $f);
     };
     (sid, $f:path) => {
-        $crate::__task_watcher!(SID, $f);
+        $crate::__task_watcher!(TASK_WATCHERS_SID, $f);
     };
     (ptrace, $f:path) => {
-        $crate::__task_watcher!(PTRACE, $f);
+        $crate::__task_watcher!(TASK_WATCHERS_PTRACE, $f);
     };
     (comm, $f:path) => {
-        $crate::__task_watcher!(COMM, $f);
+        $crate::__task_watcher!(TASK_WATCHERS_COMM, $f);
     };
     (coredump, $f:path) => {
-        $crate::__task_watcher!(COREDUMP, $f);
+        $crate::__task_watcher!(TASK_WATCHERS_COREDUMP, $f);
     };
     (exit, $f:path) => {
-        $crate::__task_watcher!(EXIT, $f);
+        $crate::__task_watcher!(TASK_WATCHERS_EXIT, $f);
     };
     (free, $f:path) => {
-        $crate::__task_watcher!(FREE, $f);
+        $crate::__task_watcher!(TASK_WATCHERS_FREE, $f);
     };
     (denied, $f:path) => {
-        $crate::__task_watcher!(DENIED, $f);
+        $crate::__task_watcher!(TASK_WATCHERS_DENIED, $f);
     };
     (lost, $f:path) => {
-        $crate::__task_watcher!(LOST, $f);
+        $crate::__task_watcher!(TASK_WATCHERS_LOST, $f);
     };
     (any, $f:path) => {
-        $crate::__task_watcher!(ANY, $f);
+        $crate::__task_watcher!(TASK_WATCHERS_ANY, $f);
     };
 }
 
