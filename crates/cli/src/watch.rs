@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use taskwatch_core::clock::WallClock;
+use taskwatch_core::dispatch::DispatchStats;
 use taskwatch_core::{Dispatcher, Kind};
 use taskwatch_kernel::clock::{monotonic_ns, realtime_minus_monotonic_ns};
 use taskwatch_kernel::connector::ConnectorConfig;
@@ -19,7 +20,7 @@ use crate::args::{ColorChoice, WatchArgs};
 use crate::output::Output;
 use crate::selection::Selection;
 use crate::session::{self, Format, Session};
-use crate::watchers::stats::StatsTable;
+use crate::watchers::stats::{write_watcher_times, StatsTable};
 
 /// Longest a printed event waits in our buffer when events trickle in.
 const POLL: Duration = Duration::from_millis(100);
@@ -131,7 +132,7 @@ pub fn run(args: WatchArgs) -> anyhow::Result<()> {
     source.finish(&mut events);
     dispatch_all(&mut dispatcher, &mut events);
     flush()?;
-    finish(&source)
+    finish(&source, dispatcher.stats())
 }
 
 fn source_config(selection: &Selection, args: &WatchArgs) -> SourceConfig {
@@ -176,13 +177,22 @@ fn flush() -> anyhow::Result<()> {
     .context("writing to standard output")
 }
 
-fn finish(source: &LiveSource) -> anyhow::Result<()> {
+fn finish(source: &LiveSource, dispatch: &DispatchStats) -> anyhow::Result<()> {
+    for slow in dispatch.times.by_mean().into_iter().filter(|t| t.is_slow()) {
+        tracing::warn!(
+            watcher = slow.name,
+            mean_ns = slow.mean_ns(),
+            max_ns = slow.max_ns,
+            "slow watcher: it delays every event behind it"
+        );
+    }
     let Some(mut s) = session::take() else {
         return Ok(());
     };
     if let Some(table) = &s.stats {
         let mut text = Vec::new();
         table.write(&mut text)?;
+        write_watcher_times(dispatch, &mut text)?;
         if s.format == Format::Json {
             std::io::stderr().write_all(&text)?;
         } else {

@@ -200,6 +200,17 @@ fn stats_table_counts_by_command() {
         .collect();
     // fork exec uid gid sid ptrace comm coredump exit total: 5 execs and 5 exits as tw-statcount
     assert_eq!((cols[1], cols[8]), (5, 5), "{row}");
+    // Then each watcher's sampled time: the stats watcher timed itself at least once.
+    let times = text
+        .split_once("watcher time (1 event in 64 timed):")
+        .expect(&text)
+        .1;
+    let own = times
+        .lines()
+        .find(|l| l.ends_with("watchers::stats::count_event"))
+        .expect(times);
+    let calls: u64 = own.split_whitespace().next().unwrap().parse().unwrap();
+    assert!(calls >= 1, "{own}");
 }
 
 #[test]

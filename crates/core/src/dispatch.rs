@@ -9,6 +9,7 @@ use crate::event::{Event, EventKind, Kind, NO_CPU};
 use crate::probe::TaskProbe;
 use crate::table::{ProcessTable, START_TOLERANCE_NS};
 use crate::task::{Ids, Task};
+use crate::timing::WatcherTimes;
 use crate::watcher::{self, Ctx, Verdict};
 
 /// Counters kept by the dispatcher.
@@ -20,6 +21,8 @@ pub struct DispatchStats {
     pub panics: Vec<(String, u64)>,
     /// Tasks denied by a watcher.
     pub denied: u64,
+    /// Sampled run time per watcher.
+    pub times: WatcherTimes,
 }
 
 /// Applies events to the process table and calls the watchers.
@@ -49,6 +52,11 @@ impl<P: TaskProbe> Dispatcher<P> {
     /// The process table.
     pub fn table(&self) -> &ProcessTable {
         &self.table
+    }
+
+    /// Times one event in `every` watcher by watcher (1: all; the default is 64).
+    pub fn sample_watcher_times(&mut self, every: u32) {
+        self.stats.times = WatcherTimes::sampling(every);
     }
 
     /// Counters so far.
@@ -254,6 +262,7 @@ fn call_all(
 ) -> (Verdict, Option<Arc<str>>) {
     let kind = ctx.event.kind.kind();
     stats.events[kind.index()] += 1;
+    let timed = stats.times.sample_next();
     // A task leaving the table cannot be stopped from leaving: `free` calls everyone.
     let stoppable = kind != Kind::Free;
     let mut first: (Verdict, Option<Arc<str>>) = (Verdict::Continue, None);
@@ -268,7 +277,7 @@ fn call_all(
     };
     for table in [watcher::table(kind), watcher::any_table()] {
         for w in table {
-            let verdict = guarded(w.name, ctx, stats, || (w.func)(ctx));
+            let verdict = guarded(w.name, ctx, stats, timed, || (w.func)(ctx));
             if note(verdict, &|| Arc::from(w.name)) {
                 return first;
             }
@@ -280,7 +289,7 @@ fn call_all(
             .iter()
             .filter(|w| w.kind.is_none_or(|k| k == kind))
         {
-            let verdict = guarded(&w.name, ctx, stats, || (w.func)(ctx));
+            let verdict = guarded(&w.name, ctx, stats, timed, || (w.func)(ctx));
             if note(verdict, &|| Arc::clone(&w.name)) {
                 return first;
             }
@@ -289,14 +298,23 @@ fn call_all(
     first
 }
 
-/// Calls one watcher, turning a panic into a report naming it.
+/// Calls one watcher, timing it when this event is sampled and turning a panic into a
+/// report naming it.
 fn guarded(
     name: &str,
     ctx: &Ctx<'_>,
     stats: &mut DispatchStats,
+    timed: bool,
     call: impl FnOnce() -> Verdict,
 ) -> Verdict {
-    match catch_unwind(AssertUnwindSafe(call)) {
+    let caught = if timed {
+        stats
+            .times
+            .time(name, || catch_unwind(AssertUnwindSafe(call)))
+    } else {
+        catch_unwind(AssertUnwindSafe(call))
+    };
+    match caught {
         Ok(v) => v,
         Err(payload) => {
             let msg = payload

@@ -13,6 +13,7 @@ pub mod json;
 pub mod probe;
 pub mod table;
 pub mod task;
+pub mod timing;
 pub mod watcher;
 
 pub use dispatch::Dispatcher;

@@ -65,6 +65,14 @@ fn stop_if_named(ctx: &Ctx<'_>, who: &str) -> Verdict {
 task_watcher!(exec, stopper_a);
 task_watcher!(exec, stopper_b);
 
+fn sleepy(ctx: &Ctx<'_>) -> Verdict {
+    if ctx.task.comm.as_bytes() == b"sleepy" {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    Verdict::Continue
+}
+task_watcher!(sid, sleepy);
+
 fn free_says_stop(_ctx: &Ctx<'_>) -> Verdict {
     Verdict::Stop
 }
@@ -267,4 +275,37 @@ fn lost_events_resync_the_table() {
     let log = take_log();
     assert_eq!(log, ["lost 0 ", "free 10 shell", "init 20 newcomer"]);
     assert_eq!(d.table().len(), 2);
+}
+
+#[test]
+fn watcher_time_is_sampled_and_a_slow_watcher_shows() {
+    let mut d = dispatcher();
+    d.sample_watcher_times(4);
+    d.dispatch(ev(
+        5,
+        EventKind::Comm {
+            task: ids(10),
+            comm: Comm::new(b"sleepy"),
+        },
+    ));
+    for ts in 6..14 {
+        d.dispatch(ev(ts, EventKind::Sid { task: ids(10) }));
+    }
+    let times = &d.stats().times;
+    let sleepy = times
+        .by_mean()
+        .into_iter()
+        .find(|t| t.name.ends_with("::sleepy"))
+        .expect("the sid watcher was timed");
+    // Nine events, one in four timed: the 1st, 5th and 9th; two of them were sids.
+    assert_eq!(sleepy.calls, 2, "{sleepy:?}");
+    // thread::sleep never returns early, so this bound cannot flake.
+    assert!(sleepy.max_ns >= 2_000_000, "{sleepy:?}");
+    assert!(sleepy.is_slow());
+    let record = times
+        .by_mean()
+        .into_iter()
+        .find(|t| t.name.ends_with("::record"))
+        .expect("the any watcher was timed");
+    assert_eq!(record.calls, 3, "every timed event calls the any watcher");
 }

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 
+use taskwatch_core::dispatch::DispatchStats;
 use taskwatch_core::{task_watcher, Comm, Ctx, Kind, Verdict};
 
 use crate::session;
@@ -60,6 +61,32 @@ impl StatsTable {
         }
         Ok(())
     }
+}
+
+/// Writes each watcher's sampled time, slowest first, and the panics caught.
+pub fn write_watcher_times(stats: &DispatchStats, out: &mut impl Write) -> std::io::Result<()> {
+    let times = &stats.times;
+    writeln!(out, "\nwatcher time (1 event in {} timed):", times.every())?;
+    writeln!(
+        out,
+        "{:>9}{:>11}{:>11}  WATCHER",
+        "calls", "mean_ns", "max_ns"
+    )?;
+    for t in times.by_mean() {
+        let flag = if t.is_slow() { "  SLOW" } else { "" };
+        writeln!(
+            out,
+            "{:>9}{:>11}{:>11}  {}{flag}",
+            t.calls,
+            t.mean_ns(),
+            t.max_ns,
+            t.name
+        )?;
+    }
+    for (name, count) in &stats.panics {
+        writeln!(out, "{name} panicked {count} times")?;
+    }
+    Ok(())
 }
 
 fn count_event(ctx: &Ctx<'_>) -> Verdict {
