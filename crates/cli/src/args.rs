@@ -16,6 +16,29 @@ pub enum Command {
     /// Print task lifecycle events as they happen (fork, exec, uid, gid, sid, ptrace,
     /// comm, coredump, exit), with nothing lost and every loss reported.
     Watch(WatchArgs),
+    /// Measure taskwatch's own costs on this machine (figures for BENCHMARKS.md).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Cost per event of calling 0, 1, 8 and 64 watchers: the static tables, the dynamic
+    /// set and a Mutex<Vec<Box<dyn Fn>>> chain, with allocations per event.
+    Dispatch(BenchDispatchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchDispatchArgs {
+    /// One JSON object per configuration.
+    #[arg(long)]
+    pub json: bool,
+    /// Events per timed run (long chains get proportionally fewer).
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub events: u64,
+    /// Timed runs per configuration; the median is reported.
+    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub runs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

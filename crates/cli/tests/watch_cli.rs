@@ -202,7 +202,7 @@ fn stats_table_counts_by_command() {
     assert_eq!((cols[1], cols[8]), (5, 5), "{row}");
     // Then each watcher's sampled time: the stats watcher timed itself at least once.
     let times = text
-        .split_once("watcher time (1 event in 64 timed):")
+        .split_once("watcher time (1 event in 1024 timed):")
         .expect(&text)
         .1;
     let own = times

@@ -3,8 +3,9 @@
 
 use std::time::Instant;
 
-/// How often a dispatched event is timed by default: 1 in 64.
-pub const DEFAULT_SAMPLE_EVERY: u32 = 64;
+/// How often a dispatched event is timed by default: 1 in 1024. Two clock reads per
+/// watcher cost ~50 ns in a VM; sampled this rarely they add < 0.1 ns per watcher.
+pub const DEFAULT_SAMPLE_EVERY: u32 = 1024;
 
 /// A watcher whose mean sampled time is at least this is reported as slow.
 pub const SLOW_MEAN_NS: u64 = 10_000;
@@ -72,6 +73,7 @@ impl WatcherTimes {
     }
 
     /// Runs `call`, adding its duration to `name`'s timing.
+    #[inline(never)]
     pub(crate) fn time<T>(&mut self, name: &str, call: impl FnOnce() -> T) -> T {
         let start = Instant::now();
         let out = call();

@@ -2,6 +2,7 @@
 //! and carries a SAFETY comment. Callers outside see safe functions only.
 #![allow(unsafe_code)]
 
+pub mod alloc_count;
 pub mod clock;
 pub mod perf;
 pub mod pidfd;

@@ -1,0 +1,44 @@
+//! `taskwatch`: watch the life of every task on Linux. This crate only wires the library
+//! crates together and presents their results; every feature is a task watcher.
+//!
+//! It is a library too so that a binary can link extra watcher crates and still be
+//! taskwatch: `use my_watchers as _; fn main() -> ExitCode { taskwatch::main() }`.
+
+mod args;
+mod bench;
+mod output;
+mod selection;
+mod session;
+mod watch;
+mod watchers;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Parses the command line, runs the command, and turns an error into `error: ...` and
+/// exit status 2.
+pub fn main() -> ExitCode {
+    let args = args::Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TASKWATCH_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .without_time()
+        .init();
+    let result = match args.command {
+        args::Command::Watch(w) => watch::run(w),
+        args::Command::Bench(args::BenchCommand::Dispatch(b)) => bench::run_dispatch(&b),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
