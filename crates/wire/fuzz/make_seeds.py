@@ -45,3 +45,13 @@ for path in sorted(glob.glob(os.path.join(testdata, "tracepoint", "*.format"))):
     text = open(path, "rb").read()
     out("tracepoint_format", os.path.basename(path), text + b"\0" + raw)
 out("tracepoint_format", "raw_exec_record", raw)
+
+# Taskstats: every captured reply, ack, error and exit datagram (requests are ours, skipped).
+# seeds/taskstats/exit_single_as_v15 (the single exit relabelled as a v15 struct) is kept
+# in git as written once by hand.
+for path in sorted(glob.glob(os.path.join(testdata, "taskstats", "*.hex"))):
+    name = os.path.basename(path)[:-4]
+    if name.endswith("_request"):
+        continue
+    lines = [l for l in open(path) if not l.startswith("#")]
+    out("taskstats", name, bytes.fromhex("".join(lines).strip()))

@@ -6,10 +6,12 @@
 pub mod bytes;
 pub mod connector;
 pub mod error;
+pub mod genetlink;
 pub mod listen;
 pub mod netlink;
 pub mod perf;
 pub mod proc_event;
+pub mod taskstats;
 pub mod tracepoint;
 
 pub use error::DecodeError;
