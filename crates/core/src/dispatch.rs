@@ -82,7 +82,12 @@ impl<P: TaskProbe> Dispatcher<P> {
     pub fn dispatch(&mut self, ev: Event) {
         match &ev.kind {
             EventKind::Fork { parent, child } => self.fork(&ev, *parent, *child),
-            EventKind::Exit { task, .. } => self.exit(&ev, *task),
+            EventKind::Exit { task, stats, .. } => {
+                if let Some(stats) = stats {
+                    self.table.set_exit_stats(task.pid, Arc::clone(stats));
+                }
+                self.exit(&ev, *task)
+            }
             EventKind::Lost { .. } => {
                 self.notify(&ev, &Task::unknown(Ids::default()));
                 self.resync(ev.cpu, ev.ts_ns);

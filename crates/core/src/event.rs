@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use taskwatch_wire::proc_event::{EventData, ProcEvent};
 
+use crate::exit_stats::ExitStats;
 use crate::exit_status::ExitStatus;
 use crate::task::{Argv, Comm, Ids};
 
@@ -120,6 +121,8 @@ pub enum EventKind {
         status: ExitStatus,
         /// Parent at exit.
         parent: Ids,
+        /// The kernel's statistics (taskstats), when a listener delivered them.
+        stats: Option<Arc<ExitStats>>,
     },
     /// A task left the process table.
     Free {
@@ -330,6 +333,7 @@ impl Event {
                 task,
                 status: ExitStatus::from_wait_status(exit_code),
                 parent,
+                stats: None,
             },
             EventData::Ack { .. } | EventData::Unknown { .. } => return None,
         };

@@ -243,6 +243,7 @@ mod tests {
                 task: ids,
                 status: ExitStatus::from_wait_status(0x80 | 11),
                 parent: Ids { pid: 1, tgid: 1 },
+                stats: None,
             },
         };
         let line = render(ev, &task(42));

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
+use crate::exit_stats::ExitStats;
 use crate::task::{Argv, Comm, Creds, Ids, Task, TaskSnapshot};
 
 /// Deepest ancestry walked; guards against a cycle from stale parent links.
@@ -127,6 +128,7 @@ impl ProcessTable {
                 argv: src.argv.clone(),
                 creds: src.creds,
                 preexisting: false,
+                exit_stats: None,
                 children: 0,
             },
             None => match fallback() {
@@ -143,6 +145,13 @@ impl ProcessTable {
         };
         self.insert(task);
         &self.tasks[&child.pid]
+    }
+
+    /// Attaches the kernel's statistics at exit to the task.
+    pub fn set_exit_stats(&mut self, pid: u32, stats: Arc<ExitStats>) {
+        if let Some(t) = self.tasks.get_mut(&pid) {
+            t.exit_stats = Some(stats);
+        }
     }
 
     /// Records an exec: new exe, argv and comm (the basename, as the kernel sets it).

@@ -4,6 +4,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::exit_stats::ExitStats;
+
 pub use taskwatch_wire::proc_event::Ids;
 
 /// A task's comm: at most 15 bytes, stored inline so copying it never allocates.
@@ -150,6 +152,8 @@ pub struct Task {
     pub creds: Option<Creds>,
     /// The task existed before taskwatch started (found by the /proc bootstrap or a resync).
     pub preexisting: bool,
+    /// The kernel's statistics, set from the exit event when they came with it.
+    pub exit_stats: Option<Arc<ExitStats>>,
     /// Live child processes the table knows of (kept on the thread-group leader).
     pub(crate) children: u32,
 }
@@ -190,6 +194,7 @@ impl Task {
             argv: s.argv,
             creds: s.creds,
             preexisting,
+            exit_stats: None,
             children: 0,
         }
     }

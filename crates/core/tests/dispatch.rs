@@ -158,6 +158,7 @@ fn fork_exec_exit_reach_their_tables_with_the_task() {
             task: ids(11),
             status: ExitStatus::from_wait_status(0),
             parent: ids(10),
+            stats: None,
         },
     ));
     assert_eq!(
