@@ -19,6 +19,16 @@ pub enum Command {
     /// Measure taskwatch's own costs on this machine (figures for BENCHMARKS.md).
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Give a latency-critical program an isolated CPU.
+    #[command(subcommand)]
+    Isolate(IsolateCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IsolateCommand {
+    /// Whether a CPU is fit for a latency-critical program: one line per check with
+    /// pass/warn/fail and the fix. Exit status 0 when suitable, 1 when not.
+    Check(crate::isolate_check::CheckArgs),
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,6 +6,7 @@
 
 mod args;
 mod bench;
+mod isolate_check;
 mod output;
 mod selection;
 mod session;
@@ -31,11 +32,16 @@ pub fn main() -> ExitCode {
         .without_time()
         .init();
     let result = match args.command {
-        args::Command::Watch(w) => watch::run(w),
-        args::Command::Bench(args::BenchCommand::Dispatch(b)) => bench::run_dispatch(&b),
+        args::Command::Watch(w) => watch::run(w).map(|()| 0),
+        args::Command::Bench(args::BenchCommand::Dispatch(b)) => {
+            bench::run_dispatch(&b).map(|()| 0)
+        }
+        args::Command::Isolate(args::IsolateCommand::Check(c)) => {
+            isolate_check::run(&c, &mut std::io::stdout().lock())
+        }
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
