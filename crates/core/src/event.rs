@@ -32,6 +32,8 @@ pub enum LossSource {
     ExecTrace,
     /// A queue inside taskwatch (a slow consumer).
     Queue,
+    /// The taskstats listener shards (exit statistics).
+    Taskstats,
 }
 
 impl LossSource {
@@ -41,6 +43,7 @@ impl LossSource {
             LossSource::ProcConnector => "proc_connector",
             LossSource::ExecTrace => "exec_trace",
             LossSource::Queue => "queue",
+            LossSource::Taskstats => "taskstats",
         }
     }
 }

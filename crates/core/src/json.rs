@@ -99,22 +99,22 @@ pub fn write_event(out: &mut Vec<u8>, ev: &Event, task: &Task, clock: &mut WallC
     out.extend_from_slice(b"}\n");
 }
 
-fn key(out: &mut Vec<u8>, name: &str) {
+pub(crate) fn key(out: &mut Vec<u8>, name: &str) {
     out.extend_from_slice(b",\"");
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(b"\":");
 }
 
-fn push_u64(out: &mut Vec<u8>, v: u64) {
+pub(crate) fn push_u64(out: &mut Vec<u8>, v: u64) {
     out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
 
-fn field_u64(out: &mut Vec<u8>, name: &str, v: u64) {
+pub(crate) fn field_u64(out: &mut Vec<u8>, name: &str, v: u64) {
     key(out, name);
     push_u64(out, v);
 }
 
-fn field_opt(out: &mut Vec<u8>, name: &str, v: Option<u64>) {
+pub(crate) fn field_opt(out: &mut Vec<u8>, name: &str, v: Option<u64>) {
     key(out, name);
     match v {
         Some(v) => push_u64(out, v),
@@ -122,7 +122,7 @@ fn field_opt(out: &mut Vec<u8>, name: &str, v: Option<u64>) {
     }
 }
 
-fn field_bool(out: &mut Vec<u8>, name: &str, v: bool) {
+pub(crate) fn field_bool(out: &mut Vec<u8>, name: &str, v: bool) {
     key(out, name);
     out.extend_from_slice(if v { b"true" } else { b"false" });
 }

@@ -8,6 +8,8 @@ pub mod cpulist;
 pub mod dispatch;
 pub mod dynamic;
 pub mod event;
+pub mod exit_json;
+pub mod exit_record;
 pub mod exit_stats;
 pub mod exit_status;
 pub mod json;
