@@ -19,6 +19,11 @@ pub enum Command {
     /// Measure taskwatch's own costs on this machine (figures for BENCHMARKS.md).
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Print every exiting process with the kernel's statistics (taskstats): CPU time,
+    /// memory peak, I/O, context switches and, with -d, every delay class.
+    Exits(ExitsArgs),
+    /// Print a running task's statistics now (a live taskstats query).
+    Stat(StatArgs),
     /// Give a latency-critical program an isolated CPU.
     #[command(subcommand)]
     Isolate(IsolateCommand),
@@ -108,6 +113,67 @@ pub struct WatchArgs {
     /// Do not read /proc/PID/cmdline at exec (argv is then null).
     #[arg(long)]
     pub no_argv: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExitsArgs {
+    /// One JSON object per line (schema in crates/core/src/exit_json.rs).
+    #[arg(long)]
+    pub json: bool,
+    /// A line per exiting thread, not per process.
+    #[arg(long)]
+    pub threads: bool,
+    /// Add every delay class: count, total, average, max and min.
+    #[arg(short, long)]
+    pub delays: bool,
+    /// Listen to these CPUs only (a cpulist such as 0-3,8); default: all.
+    #[arg(long, value_name = "LIST")]
+    pub cpus: Option<String>,
+    /// Listener shards (sockets, each with its own thread); default one per CPU, at most 64.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub shards: Option<u32>,
+    /// Only these processes (comma-separated pids).
+    #[arg(short, long, value_delimiter = ',', value_name = "PIDS")]
+    pub pid: Vec<u32>,
+    /// Only tasks with this comm (exact, comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub comm: Vec<String>,
+    /// Only tasks with this real or effective uid (number or user name, comma-separated).
+    #[arg(short, long, value_delimiter = ',', value_name = "UIDS")]
+    pub uid: Vec<String>,
+    /// With --pid/--comm/--uid: also every descendant of a matching task.
+    #[arg(long)]
+    pub children: bool,
+    /// Stop after this many seconds.
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<f64>,
+    /// Stop after printing this many lines.
+    #[arg(short = 'n', long, value_name = "N")]
+    pub count: Option<u64>,
+    /// Turn on kernel.task_delayacct for the run (restored at exit), so delays are measured.
+    #[arg(long)]
+    pub enable_delayacct: bool,
+    /// Colour: auto (only on a terminal, honouring NO_COLOR), always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Receive buffer of each taskstats shard socket (e.g. 512K, 64M; 4K to 1G).
+    #[arg(long, default_value = "32M", value_name = "SIZE", value_parser = parse_size)]
+    pub rcvbuf: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct StatArgs {
+    /// The task (thread id) to query.
+    pub pid: u32,
+    /// Query the whole process (thread group) PID leads.
+    #[arg(long)]
+    pub tgid: bool,
+    /// One JSON object (schema of `exits --json`).
+    #[arg(long)]
+    pub json: bool,
+    /// Add every delay class.
+    #[arg(short, long)]
+    pub delays: bool,
 }
 
 /// Parses a byte size with an optional K/M/G suffix (powers of 1024), 4 KiB to 1 GiB.

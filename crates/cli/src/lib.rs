@@ -6,6 +6,8 @@
 
 mod args;
 mod bench;
+mod exits;
+mod stat;
 mod isolate_check;
 mod output;
 mod selection;
@@ -36,6 +38,8 @@ pub fn main() -> ExitCode {
         args::Command::Bench(args::BenchCommand::Dispatch(b)) => {
             bench::run_dispatch(&b).map(|()| 0)
         }
+        args::Command::Exits(e) => exits::run(e).map(|()| 0),
+        args::Command::Stat(a) => stat::run(&a).map(|()| 0),
         args::Command::Isolate(args::IsolateCommand::Check(c)) => {
             isolate_check::run(&c, &mut std::io::stdout().lock())
         }

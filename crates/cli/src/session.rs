@@ -8,6 +8,7 @@ use taskwatch_core::clock::WallClock;
 use crate::output::Output;
 use crate::selection::Selection;
 use crate::watchers::audit::AuditLog;
+use crate::watchers::exits::ExitsPrinter;
 use crate::watchers::stats::StatsTable;
 
 /// How events are printed.
@@ -35,6 +36,8 @@ pub struct Session {
     pub stats: Option<StatsTable>,
     /// `--audit FILE`: every exec, whatever the display filters.
     pub audit: Option<AuditLog>,
+    /// `taskwatch exits`: the exit line printer (the event printers are then quiet).
+    pub exits: Option<ExitsPrinter>,
     pub header_printed: bool,
     /// A write failed for a reason other than a closed pipe.
     pub write_error: Option<std::io::Error>,

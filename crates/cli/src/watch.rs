@@ -20,6 +20,8 @@ use crate::args::{ColorChoice, WatchArgs};
 use crate::output::Output;
 use crate::selection::Selection;
 use crate::session::{self, Format, Session};
+use crate::watchers::audit::AuditLog;
+use crate::watchers::exits::ExitsPrinter;
 use crate::watchers::stats::{write_watcher_times, StatsTable};
 
 /// Longest a printed event waits in our buffer when events trickle in.
@@ -29,6 +31,28 @@ const POLL: Duration = Duration::from_millis(100);
 /// subscribed even when not shown.
 const TABLE_KINDS: u32 = what::FORK | what::EXEC | what::EXIT | what::COMM;
 
+/// `--duration SECS`, which must be positive and finite.
+pub fn positive_duration(secs: Option<f64>) -> anyhow::Result<Option<Duration>> {
+    match secs {
+        Some(d) if !(d > 0.0 && d.is_finite()) => {
+            bail!("--duration {d}: give a positive number of seconds")
+        }
+        Some(d) => Ok(Some(Duration::from_secs_f64(d))),
+        None => Ok(None),
+    }
+}
+
+/// `--color`: auto means a terminal without NO_COLOR.
+pub fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        }
+    }
+}
+
 pub fn run(args: WatchArgs) -> anyhow::Result<()> {
     let selection = Selection::new(
         &args.events,
@@ -37,26 +61,14 @@ pub fn run(args: WatchArgs) -> anyhow::Result<()> {
         &args.uid,
         args.children,
     )?;
-    let duration = match args.duration {
-        Some(d) if !(d > 0.0 && d.is_finite()) => {
-            bail!("--duration {d}: give a positive number of seconds")
-        }
-        Some(d) => Some(Duration::from_secs_f64(d)),
-        None => None,
-    };
+    let duration = positive_duration(args.duration)?;
     if !(0.0..=100.0).contains(&args.batch_wait) {
         bail!(
             "--batch-wait {}: choose 0 to 100 milliseconds",
             args.batch_wait
         );
     }
-    let color = match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-        }
-    };
+    let color = use_color(args.color);
     let format = match (args.quiet, args.json) {
         (true, _) => Format::Quiet,
         (false, true) => Format::Json,
@@ -70,16 +82,44 @@ pub fn run(args: WatchArgs) -> anyhow::Result<()> {
             )?),
             None => None,
         };
-    let mut config = source_config(&selection, &args);
+    let mut source = source_config(&selection, &args);
     if audit.is_some() {
         // The audit log needs every exec with its path and argv, whatever is displayed.
-        config.exec_paths = true;
-        config.argv = !args.no_argv;
-        if let Some(mask) = config.connector.event_filter.as_mut() {
+        source.exec_paths = true;
+        source.argv = !args.no_argv;
+        if let Some(mask) = source.connector.event_filter.as_mut() {
             *mask |= what::EXEC;
         }
     }
-    let (mut source, exec_error) = LiveSource::open(&config).context("cannot watch task events")?;
+    drive(Plan {
+        selection,
+        duration,
+        count: args.count,
+        format,
+        stats: args.stats,
+        audit,
+        exits: None,
+        source,
+    })
+}
+
+/// A run resolved from the flags: what to select, print and open.
+pub struct Plan {
+    pub selection: Selection,
+    pub duration: Option<Duration>,
+    pub count: Option<u64>,
+    pub format: Format,
+    pub stats: bool,
+    pub audit: Option<AuditLog>,
+    pub exits: Option<ExitsPrinter>,
+    pub source: SourceConfig,
+}
+
+/// Opens the source, bootstraps the table and dispatches until a signal, the duration or
+/// the count.
+pub fn drive(plan: Plan) -> anyhow::Result<()> {
+    let (mut source, exec_error) =
+        LiveSource::open(&plan.source).context("cannot watch task events")?;
     if let Some(e) = exec_error {
         tracing::warn!(
             "exec paths will come from /proc and may be missing for short-lived processes: {e}"
@@ -93,13 +133,14 @@ pub fn run(args: WatchArgs) -> anyhow::Result<()> {
 
     let local = time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC);
     session::install(Session {
-        selection,
-        format,
+        selection: plan.selection,
+        format: plan.format,
         out: Output::stdout().context("opening standard output")?,
         clock: WallClock::new(realtime_minus_monotonic_ns(), local),
-        remaining: args.count,
-        stats: args.stats.then(StatsTable::default),
-        audit,
+        remaining: plan.count,
+        stats: plan.stats.then(StatsTable::default),
+        audit: plan.audit,
+        exits: plan.exits,
         header_printed: false,
         write_error: None,
     });
@@ -112,7 +153,7 @@ pub fn run(args: WatchArgs) -> anyhow::Result<()> {
         kernel_filtered = source.connector().is_filtered(),
         "watching"
     );
-    let deadline = duration.map(|d| Instant::now() + d);
+    let deadline = plan.duration.map(|d| Instant::now() + d);
     let mut events = Vec::with_capacity(4096);
     loop {
         if stop.load(Ordering::Relaxed) || session::with(|s| s.done()).unwrap_or(true) {
@@ -202,6 +243,23 @@ fn finish(source: &LiveSource, dispatch: &DispatchStats) -> anyhow::Result<()> {
     s.out.flush().context("writing to standard output")?;
     if let Some(a) = s.audit.as_mut() {
         a.flush().context("writing the audit log")?;
+    }
+    if let Some(p) = &s.exits {
+        if p.without_stats > 0 {
+            tracing::warn!(
+                "{} exits came without statistics (their taskstats record was lost or late)",
+                p.without_stats
+            );
+        }
+    }
+    if let Some(x) = source.exit_stats() {
+        let j = x.join_stats();
+        tracing::info!(
+            joined = j.joined,
+            missing = j.missing,
+            unclaimed = j.unclaimed,
+            "exit statistics totals"
+        );
     }
     let st = source.stats();
     tracing::info!(

@@ -2,7 +2,7 @@
 //! thread with `--threads`), written without allocation. This comment is the contract.
 //!
 //! `"pid"`, `"tgid"`, `"ppid"`, `"uid"`, `"gid"`, `"comm"`, `"exit_code"` (null when killed
-//! by a signal), `"signal"` (null when it exited), `"core_dumped"`, `"btime"` (start,
+//! by a signal, or still running for `taskwatch stat`), `"signal"` (null when it exited), `"core_dumped"`, `"btime"` (start,
 //! seconds since the epoch), `"elapsed_us"`, `"utime_us"`, `"stime_us"`, `"minflt"`,
 //! `"majflt"`, `"hiwater_rss_kb"`, `"hiwater_vm_kb"`, `"read_bytes"`, `"write_bytes"`,
 //! `"read_char"`, `"write_char"`, `"nvcsw"`, `"nivcsw"`, `"cpu"` (where it exited; null
@@ -28,9 +28,9 @@ pub fn write_exit(out: &mut Vec<u8>, r: &ExitRecord, cpu: Option<u32>) {
     field_u64(out, "gid", r.gid as u64);
     key(out, "comm");
     push_str(out, r.comm.as_bytes());
-    field_opt(out, "exit_code", r.status.code().map(u64::from));
-    field_opt(out, "signal", r.status.signal().map(u64::from));
-    field_bool(out, "core_dumped", r.status.core_dumped());
+    field_opt(out, "exit_code", r.status.and_then(|s| s.code()).map(u64::from));
+    field_opt(out, "signal", r.status.and_then(|s| s.signal()).map(u64::from));
+    field_bool(out, "core_dumped", r.status.is_some_and(|s| s.core_dumped()));
     field_u64(out, "btime", r.btime as u64);
     field_u64(out, "elapsed_us", r.elapsed_us);
     let c = &r.counters;

@@ -104,8 +104,8 @@ pub struct ExitRecord {
     pub gid: u32,
     /// Command name (the kernel's, up to 15 bytes).
     pub comm: Comm,
-    /// How it ended.
-    pub status: ExitStatus,
+    /// How it ended (`None` for a live task queried with `taskwatch stat`).
+    pub status: Option<ExitStatus>,
     /// Start, seconds since the epoch (the kernel's `ac_btime`).
     pub btime: u32,
     /// From start to exit, µs.
@@ -139,7 +139,7 @@ fn delays_of(t: &Taskstats) -> Vec<(DelayClass, DelayLine)> {
 
 impl ExitRecord {
     /// A thread's own line.
-    pub fn thread(stats: &ExitStats, status: ExitStatus) -> Self {
+    pub fn thread(stats: &ExitStats, status: Option<ExitStatus>) -> Self {
         let t = &stats.task;
         ExitRecord {
             pid: t.ac_pid,
@@ -190,7 +190,7 @@ impl ProcessTotals {
             self.partial.insert(t.ac_tgid, part);
             return None;
         }
-        let mut line = ExitRecord::thread(stats, status);
+        let mut line = ExitRecord::thread(stats, Some(status));
         line.pid = t.ac_tgid;
         line.counters = part.counters;
         line.btime = part.btime;

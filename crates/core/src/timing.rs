@@ -10,6 +10,9 @@ pub const DEFAULT_SAMPLE_EVERY: u32 = 1024;
 /// A watcher whose mean sampled time is at least this is reported as slow.
 pub const SLOW_MEAN_NS: u64 = 10_000;
 
+/// Samples needed before the mean can call a watcher slow.
+pub const MIN_CALLS_FOR_MEAN: u64 = 4;
+
 /// A watcher that took at least this once is reported as slow.
 pub const SLOW_MAX_NS: u64 = 1_000_000;
 
@@ -32,9 +35,11 @@ impl WatcherTiming {
         self.total_ns.checked_div(self.calls).unwrap_or(0)
     }
 
-    /// Slow by mean or by its worst call.
+    /// Slow by its worst call, or by its mean once there are a few samples (the first
+    /// call of a run pays for cold caches and is no verdict).
     pub fn is_slow(&self) -> bool {
-        self.mean_ns() >= SLOW_MEAN_NS || self.max_ns >= SLOW_MAX_NS
+        (self.calls >= MIN_CALLS_FOR_MEAN && self.mean_ns() >= SLOW_MEAN_NS)
+            || self.max_ns >= SLOW_MAX_NS
     }
 }
 

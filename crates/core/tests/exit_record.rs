@@ -47,7 +47,7 @@ fn a_single_threaded_exit_is_one_process_line_with_its_code() {
     let line = totals
         .add(&single, status(&single), 1_000_000_000_000)
         .expect("the only thread is the last thread");
-    assert_eq!(line.status.code(), Some(7));
+    assert_eq!(line.status.and_then(|s| s.code()), Some(7));
     assert_eq!(line.pid, single.task.ac_pid);
     assert_eq!(line.elapsed_us, single.task.ac_etime);
     assert_eq!(line.counters.minflt, single.task.ac_minflt);

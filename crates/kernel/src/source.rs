@@ -8,6 +8,9 @@ use taskwatch_core::event::{Event, EventKind, LossSource, NO_CPU};
 use crate::clock::monotonic_ns;
 use crate::connector::{ConnectorConfig, ConnectorError, ConnectorStats, ProcConnector, Received};
 use crate::exec_trace::{ExecTraceError, ExecTracer};
+use crate::exit_stats_source::ExitStatsSource;
+use crate::taskstats::{ListenerConfig, TaskstatsError};
+use taskwatch_core::stats_join::DEFAULT_WAIT_NS;
 use crate::procfs;
 
 /// What to open.
@@ -24,6 +27,10 @@ pub struct SourceConfig {
     /// After a read that found events, let more accumulate for this long before the next
     /// read: one wake-up per batch instead of per message, at a bounded added latency.
     pub batch_wait: Duration,
+    /// Listen for exit statistics (taskstats) and put them on exit events.
+    pub exit_stats: Option<ListenerConfig>,
+    /// How long an exit waits for its statistics before going out without.
+    pub exit_stats_wait: Duration,
 }
 
 impl Default for SourceConfig {
@@ -34,6 +41,8 @@ impl Default for SourceConfig {
             exec_ring_pages: 256,
             argv: true,
             batch_wait: Duration::from_millis(1),
+            exit_stats: None,
+            exit_stats_wait: Duration::from_nanos(DEFAULT_WAIT_NS),
         }
     }
 }
@@ -53,6 +62,17 @@ pub struct SourceStats {
     pub exec_trace_lost: u64,
 }
 
+/// Why the source could not open.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The proc connector.
+    #[error(transparent)]
+    Connector(#[from] ConnectorError),
+    /// The taskstats listener.
+    #[error(transparent)]
+    Taskstats(#[from] TaskstatsError),
+}
+
 /// The live source.
 pub struct LiveSource {
     connector: ProcConnector,
@@ -63,12 +83,14 @@ pub struct LiveSource {
     received: Vec<Received>,
     stats: SourceStats,
     warned_malformed: bool,
+    exit_stats: Option<ExitStatsSource>,
+    fresh: Vec<Event>,
 }
 
 impl LiveSource {
     /// Opens the connector and, when asked, the exec tracer. A tracer that cannot open
     /// is not fatal: paths then come from /proc, and the reason is returned alongside.
-    pub fn open(config: &SourceConfig) -> Result<(Self, Option<ExecTraceError>), ConnectorError> {
+    pub fn open(config: &SourceConfig) -> Result<(Self, Option<ExecTraceError>), SourceError> {
         let (exec, exec_error) = if config.exec_paths {
             match ExecTracer::open(config.exec_ring_pages) {
                 Ok(t) => (Some(t), None),
@@ -76,6 +98,13 @@ impl LiveSource {
             }
         } else {
             (None, None)
+        };
+        let exit_stats = match &config.exit_stats {
+            Some(c) => Some(ExitStatsSource::open(
+                c.clone(),
+                u64::try_from(config.exit_stats_wait.as_nanos()).unwrap_or(u64::MAX),
+            )?),
+            None => None,
         };
         let connector = ProcConnector::open(&config.connector)?;
         let source = LiveSource {
@@ -87,6 +116,8 @@ impl LiveSource {
             received: Vec::with_capacity(config.connector.batch * 2),
             stats: SourceStats::default(),
             warned_malformed: false,
+            exit_stats,
+            fresh: Vec::new(),
         };
         Ok((source, exec_error))
     }
@@ -104,8 +135,31 @@ impl LiveSource {
         }
     }
 
-    /// Waits up to `timeout`, then appends every queued event to `out`.
+    /// The exit statistics side, when asked for.
+    pub fn exit_stats(&self) -> Option<&ExitStatsSource> {
+        self.exit_stats.as_ref()
+    }
+
+    /// Waits up to `timeout`, then appends every queued event to `out`; with exit
+    /// statistics, an exit whose record has not come yet holds back what follows it.
     pub fn read(
+        &mut self,
+        timeout: Duration,
+        out: &mut Vec<Event>,
+    ) -> Result<usize, ConnectorError> {
+        let Some(mut stats) = self.exit_stats.take() else {
+            return self.read_events(timeout, out);
+        };
+        let mut fresh = std::mem::take(&mut self.fresh);
+        let result = self.read_events(timeout, &mut fresh);
+        let before = out.len();
+        stats.process(&mut fresh, out);
+        self.fresh = fresh;
+        self.exit_stats = Some(stats);
+        result.map(|_| out.len() - before)
+    }
+
+    fn read_events(
         &mut self,
         timeout: Duration,
         out: &mut Vec<Event>,
@@ -155,15 +209,24 @@ impl LiveSource {
         Ok(out.len() - before)
     }
 
-    /// Appends losses only visible at the end (drops at the tail of a CPU's stream).
+    /// Appends losses only visible at the end (drops at the tail of a CPU's stream), and
+    /// with exit statistics, closes the shards and releases every held event.
     pub fn finish(&mut self, out: &mut Vec<Event>) {
+        let mut tail = Vec::new();
         if let Some(count) = self.connector.final_losses() {
-            out.push(lost(count, LossSource::ProcConnector));
+            tail.push(lost(count, LossSource::ProcConnector));
         }
         if let Some(t) = self.exec.as_mut() {
             t.drain();
         }
-        self.report_exec_trace_loss(out);
+        self.report_exec_trace_loss(&mut tail);
+        match self.exit_stats.as_mut() {
+            Some(stats) => {
+                stats.process(&mut tail, out);
+                stats.finish(out);
+            }
+            None => out.append(&mut tail),
+        }
     }
 
     fn exe_of(&mut self, pid: u32, ts_ns: u64) -> Option<std::sync::Arc<str>> {

@@ -2,6 +2,7 @@
 //! one line and unknown to the dispatcher.
 
 pub mod audit;
+pub mod exits;
 pub mod human;
 pub mod json;
 pub mod stats;

@@ -69,8 +69,13 @@ pub struct Watch {
 impl Watch {
     /// Starts `taskwatch watch ARGS` and returns once it is listening.
     pub fn start(args: &[&str]) -> Watch {
+        Watch::start_command("watch", args)
+    }
+
+    /// Starts `taskwatch COMMAND ARGS` and returns once it is listening.
+    pub fn start_command(command: &str, args: &[&str]) -> Watch {
         let mut child = Command::new(binary())
-            .arg("watch")
+            .arg(command)
             .args(args)
             .env("TASKWATCH_LOG", "info")
             .stdin(Stdio::null())

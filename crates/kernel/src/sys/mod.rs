@@ -4,6 +4,7 @@
 
 pub mod alloc_count;
 pub mod clock;
+pub mod eventfd;
 pub mod perf;
 pub mod pidfd;
 pub mod socket;

@@ -78,6 +78,46 @@ pub fn wait_readable(fd: BorrowedFd<'_>, timeout: Duration) -> io::Result<bool> 
     Ok(rc > 0)
 }
 
+/// Waits until at least one of `fds` (at most 64) is readable, or `timeout` passes
+/// (`None`: no limit); see poll(2). Returns a bit mask of the readable ones (bit `i` for
+/// `fds[i]`), 0 on timeout or EINTR. A descriptor in error or hung up counts as readable:
+/// the read that follows reports why.
+pub fn wait_any_readable(fds: &[BorrowedFd<'_>], timeout: Option<Duration>) -> io::Result<u64> {
+    if fds.len() > 64 {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    let mut pfds: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|fd| libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    let ms = match timeout {
+        None => -1,
+        Some(t) => t.as_millis().min(i32::MAX as u128) as libc::c_int,
+    };
+    // SAFETY: pfds holds pfds.len() valid pollfds, alive and unaliased during the call; the
+    // descriptors are borrowed, so open.
+    let rc = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, ms) };
+    if rc < 0 {
+        let err = io::Error::last_os_error();
+        return if err.kind() == io::ErrorKind::Interrupted {
+            Ok(0)
+        } else {
+            Err(err)
+        };
+    }
+    let mut ready = 0u64;
+    for (i, p) in pfds.iter().enumerate() {
+        if p.revents & (libc::POLLIN | libc::POLLERR | libc::POLLHUP) != 0 {
+            ready |= 1 << i;
+        }
+    }
+    Ok(ready)
+}
+
 /// The inode number of the socket behind `fd`.
 pub fn inode(fd: BorrowedFd<'_>) -> io::Result<u64> {
     // SAFETY: an all-zero stat is a valid value to be overwritten by fstat.
