@@ -7,11 +7,11 @@
 mod args;
 mod bench;
 mod exits;
-mod stat;
 mod isolate_check;
 mod output;
 mod selection;
 mod session;
+mod stat;
 mod watch;
 mod watchers;
 

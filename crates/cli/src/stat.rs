@@ -93,7 +93,12 @@ fn write_human(out: &mut Vec<u8>, r: &ExitRecord, delays: bool) -> std::io::Resu
                 duration_ns(avg)
             )?;
             if let (Some(max), Some(min)) = (d.max_ns, d.min_ns) {
-                write!(out, "  max {:>9}  min {:>9}", duration_ns(max), duration_ns(min))?;
+                write!(
+                    out,
+                    "  max {:>9}  min {:>9}",
+                    duration_ns(max),
+                    duration_ns(min)
+                )?;
             }
             writeln!(out)?;
         }

@@ -6,10 +6,16 @@ use std::process::Command;
 #[test]
 fn bench_rows_exist_and_dispatch_allocates_nothing() {
     let out = Command::new(env!("CARGO_BIN_EXE_taskwatch"))
-        .args(["bench", "dispatch", "--json", "--events", "3000", "--runs", "2"])
+        .args([
+            "bench", "dispatch", "--json", "--events", "3000", "--runs", "2",
+        ])
         .output()
         .expect("run taskwatch");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let rows: Vec<serde_json::Value> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()

@@ -34,14 +34,26 @@ fn a_known_workload_gets_a_record_that_matches() {
     assert_eq!(line["comm"], "exits_workload");
     let cpu_us = line["utime_us"].as_u64().unwrap() + line["stime_us"].as_u64().unwrap();
     // It stops once its own CPU clock passes 200 ms; the tick-based split may round.
-    assert!((190_000..1_000_000).contains(&cpu_us), "cpu {cpu_us} us: {line}");
+    assert!(
+        (190_000..1_000_000).contains(&cpu_us),
+        "cpu {cpu_us} us: {line}"
+    );
     let rss = line["hiwater_rss_kb"].as_u64().unwrap();
-    assert!((64 * 1024..96 * 1024).contains(&rss), "rss {rss} KiB: {line}");
+    assert!(
+        (64 * 1024..96 * 1024).contains(&rss),
+        "rss {rss} KiB: {line}"
+    );
     let written = line["write_bytes"].as_u64().unwrap();
-    assert!((4 << 20..5 << 20).contains(&written), "wrote {written}: {line}");
+    assert!(
+        (4 << 20..5 << 20).contains(&written),
+        "wrote {written}: {line}"
+    );
     assert!(line["write_char"].as_u64().unwrap() >= 4 << 20, "{line}");
     assert!(line["elapsed_us"].as_u64().unwrap() >= cpu_us, "{line}");
-    assert!(line["minflt"].as_u64().unwrap() >= 16384, "64 MiB touched: {line}");
+    assert!(
+        line["minflt"].as_u64().unwrap() >= 16384,
+        "64 MiB touched: {line}"
+    );
     assert!(line["delays"]["cpu"]["count"].as_u64().is_some(), "{line}");
     assert!(line["version"].as_u64().unwrap() >= 8, "{line}");
     assert!(!stderr.contains("error"), "{stderr}");
@@ -52,7 +64,11 @@ fn refused(cpus: &str) -> String {
         .args(["exits", "--cpus", cpus])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2), "--cpus {cpus:?} must be refused");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "--cpus {cpus:?} must be refused"
+    );
     String::from_utf8(out.stderr).unwrap()
 }
 
@@ -60,12 +76,25 @@ fn refused(cpus: &str) -> String {
 fn bad_cpulists_are_refused_with_what_is_wrong() {
     // Every check runs before a socket is opened, root or not.
     let nr = std::fs::read_to_string("/sys/devices/system/cpu/possible").unwrap();
-    let last: u32 = nr.trim().rsplit(['-', ',']).next().unwrap().parse().unwrap();
+    let last: u32 = nr
+        .trim()
+        .rsplit(['-', ','])
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
     let beyond = (last + 1).to_string();
-    assert!(refused(&beyond).contains("out of range"), "{}", refused(&beyond));
+    assert!(
+        refused(&beyond).contains("out of range"),
+        "{}",
+        refused(&beyond)
+    );
     assert!(refused("").contains("empty"), "{}", refused(""));
     let garbage = refused("0-x");
-    assert!(garbage.contains("garbage") || garbage.contains("expected"), "{garbage}");
+    assert!(
+        garbage.contains("garbage") || garbage.contains("expected"),
+        "{garbage}"
+    );
     let long = vec!["0"; 2000].join(",");
     let too_long = refused(&long);
     assert!(too_long.contains("bytes"), "{too_long}");
@@ -83,7 +112,11 @@ fn stat_reports_a_live_task_and_refuses_a_missing_one() {
         .unwrap();
     sleeper.kill().unwrap();
     sleeper.wait().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["pid"], sleeper.id() as u64);
     assert_eq!(v["comm"], "sleep");

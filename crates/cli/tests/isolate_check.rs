@@ -27,8 +27,17 @@ fn json_lines_and_exit_status_agree() {
     let suitable = verdict["suitable"].as_bool().expect("suitable is a bool");
     assert_eq!(code, Some(if suitable { 0 } else { 1 }));
     let checks = &lines[..lines.len() - 1];
-    let names: Vec<_> = checks.iter().map(|c| c["check"].as_str().unwrap()).collect();
-    for expected in ["cpu", "nohz_full", "irq_affinity", "kthreads", "smt_sibling"] {
+    let names: Vec<_> = checks
+        .iter()
+        .map(|c| c["check"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "cpu",
+        "nohz_full",
+        "irq_affinity",
+        "kthreads",
+        "smt_sibling",
+    ] {
         assert!(names.contains(&expected), "{names:?}");
     }
     let failed = checks.iter().any(|c| c["status"] == "fail");
@@ -39,7 +48,10 @@ fn json_lines_and_exit_status_agree() {
         assert!(!suitable);
         let line = checks.iter().find(|c| c["check"] == "nohz_full").unwrap();
         assert_eq!(line["status"], "fail");
-        assert!(line["fix"].as_str().unwrap().contains("nohz_full=0"), "{line}");
+        assert!(
+            line["fix"].as_str().unwrap().contains("nohz_full=0"),
+            "{line}"
+        );
     }
 }
 

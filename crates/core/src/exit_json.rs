@@ -28,9 +28,21 @@ pub fn write_exit(out: &mut Vec<u8>, r: &ExitRecord, cpu: Option<u32>) {
     field_u64(out, "gid", r.gid as u64);
     key(out, "comm");
     push_str(out, r.comm.as_bytes());
-    field_opt(out, "exit_code", r.status.and_then(|s| s.code()).map(u64::from));
-    field_opt(out, "signal", r.status.and_then(|s| s.signal()).map(u64::from));
-    field_bool(out, "core_dumped", r.status.is_some_and(|s| s.core_dumped()));
+    field_opt(
+        out,
+        "exit_code",
+        r.status.and_then(|s| s.code()).map(u64::from),
+    );
+    field_opt(
+        out,
+        "signal",
+        r.status.and_then(|s| s.signal()).map(u64::from),
+    );
+    field_bool(
+        out,
+        "core_dumped",
+        r.status.is_some_and(|s| s.core_dumped()),
+    );
     field_u64(out, "btime", r.btime as u64);
     field_u64(out, "elapsed_us", r.elapsed_us);
     let c = &r.counters;

@@ -9,9 +9,9 @@ use crate::clock::monotonic_ns;
 use crate::connector::{ConnectorConfig, ConnectorError, ConnectorStats, ProcConnector, Received};
 use crate::exec_trace::{ExecTraceError, ExecTracer};
 use crate::exit_stats_source::ExitStatsSource;
+use crate::procfs;
 use crate::taskstats::{ListenerConfig, TaskstatsError};
 use taskwatch_core::stats_join::DEFAULT_WAIT_NS;
-use crate::procfs;
 
 /// What to open.
 #[derive(Debug, Clone)]
