@@ -32,9 +32,9 @@ pub enum TaskstatsError {
     #[error("taskwatch runs in a non-initial {0} namespace; taskstats listeners can only register from the initial pid and user namespaces: run it on the host (e.g. a privileged container with --pid=host)")]
     NotInitialNamespace(&'static str),
     /// The kernel said EPERM: taskstats commands are `GENL_ADMIN_PERM`.
-    #[error("taskstats {what} needs CAP_NET_ADMIN in the initial user namespace: run as root ({source})")]
+    #[error("{what} needs CAP_NET_ADMIN in the initial user namespace: run as root ({source})")]
     PermissionDenied {
-        /// What was refused.
+        /// What was refused ("registering a taskstats listener", "a taskstats query").
         what: &'static str,
         /// The OS error.
         source: io::Error,
@@ -81,6 +81,11 @@ pub enum TaskstatsError {
     },
 }
 
+/// What [`TaskstatsError::PermissionDenied`] names for (de)registration.
+pub(crate) const REGISTERING: &str = "registering a taskstats listener";
+/// What [`TaskstatsError::PermissionDenied`] names for a query.
+pub(crate) const QUERYING: &str = "a taskstats query";
+
 impl TaskstatsError {
     pub(crate) fn io(what: &'static str) -> impl FnOnce(io::Error) -> TaskstatsError {
         move |source| TaskstatsError::Io { what, source }
@@ -92,11 +97,7 @@ impl TaskstatsError {
         let advice = match errno {
             libc::EPERM | libc::EACCES => {
                 return TaskstatsError::PermissionDenied {
-                    what: if what == "register" {
-                        "listener registration"
-                    } else {
-                        "listener deregistration"
-                    },
+                    what: REGISTERING,
                     source,
                 }
             }

@@ -70,7 +70,7 @@ impl Default for ListenerConfig {
             rcvbuf_bytes: DEFAULT_RCVBUF,
             batch: 32,
             slot_bytes: DEFAULT_SLOT,
-            queue_batches: 1024,
+            queue_batches: 256,
         }
     }
 }

@@ -126,6 +126,7 @@ impl OpenShard {
             counters,
             warned_truncated: false,
             warned_malformed: false,
+            warned_drops: false,
         };
         let pending = self.pending;
         std::thread::Builder::new()
@@ -151,6 +152,7 @@ struct Runner {
     counters: Arc<Mutex<ShardStats>>,
     warned_truncated: bool,
     warned_malformed: bool,
+    warned_drops: bool,
 }
 
 /// Where a batch's first early seq was: the loss it reveals goes before that record.
@@ -302,9 +304,8 @@ impl Runner {
 
     /// Declares lost the sequence gaps the drop counter now accounts for.
     fn resolve_gaps(&mut self, batch: &mut Batch) {
-        let Some(unaccounted) = self.unaccounted_drops() else {
-            return;
-        };
+        // Without the drop counter, the sequence alone decides.
+        let unaccounted = self.unaccounted_drops().unwrap_or(u64::MAX);
         let Some(tracker) = self.seq.as_mut() else {
             return;
         };
@@ -341,9 +342,24 @@ impl Runner {
     /// Drops the kernel counted on this socket since the shard opened that no loss
     /// report covers yet; answers to our own requests that never came are not exits.
     fn unaccounted_drops(&mut self) -> Option<u64> {
-        let drops = netlink_drops::read_drops(self.socket.inode())
-            .ok()?
-            .saturating_sub(self.drops_at_open);
+        let drops = match netlink_drops::read_drops(self.socket.inode()) {
+            Ok(drops) => drops.saturating_sub(self.drops_at_open),
+            Err(e) => {
+                if !self.warned_drops {
+                    self.warned_drops = true;
+                    tracing::warn!(
+                        "taskstats: cannot read the drop counter of the socket for CPUs {} in /proc/net/netlink ({e}): {}",
+                        self.cpulist,
+                        if self.seq.is_some() {
+                            "losses are counted from sequence gaps alone"
+                        } else {
+                            "overflow losses of this shard cannot be counted"
+                        }
+                    );
+                }
+                return None;
+            }
+        };
         self.stats.kernel_drops = drops;
         let counted = self.seq.as_ref().map_or(0, CpuSeq::lost) + self.lost_by_drops;
         Some(drops.saturating_sub(counted + self.socket.unanswered()))

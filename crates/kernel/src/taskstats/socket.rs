@@ -18,7 +18,7 @@ use taskwatch_wire::genetlink::ctrl;
 use taskwatch_wire::netlink::{self, ErrorMessage, NLMSG_ERROR};
 use taskwatch_wire::taskstats::{self as wire, Command, Message, Request, Taskstats};
 
-use super::error::{QueryError, Target, TaskstatsError};
+use super::error::{QueryError, Target, TaskstatsError, QUERYING, REGISTERING};
 use crate::sys::socket::{self as sock, RecvBatch};
 
 /// How long a request waits for its answer.
@@ -64,7 +64,8 @@ struct Answer {
     errno: i32,
 }
 
-/// A taskstats socket. Dropping it deregisters what it registered.
+/// A taskstats socket. Dropping it deregisters what it registered (without waiting for
+/// the acknowledgement: the kernel acts while handling the request).
 pub struct TaskstatsSocket {
     socket: NlSocket,
     portid: u32,
@@ -177,7 +178,11 @@ impl TaskstatsSocket {
         if answer.errno != 0 {
             return Err(TaskstatsError::refused("deregister", cpulist, answer.errno));
         }
-        self.registered = None;
+        // After a partial deregistration, dropping the socket deregisters everything it
+        // ever registered again: deregistering CPUs not registered is harmless.
+        if self.registered.as_deref() == Some(cpulist) {
+            self.registered = None;
+        }
         Ok(())
     }
 
@@ -210,7 +215,7 @@ impl TaskstatsSocket {
             libc::ESRCH => return Err(QueryError::Gone(target)),
             libc::EPERM | libc::EACCES => {
                 return Err(QueryError::Taskstats(TaskstatsError::PermissionDenied {
-                    what: "queries",
+                    what: QUERYING,
                     source: io::Error::from_raw_os_error(answer.errno),
                 }))
             }
@@ -449,9 +454,14 @@ impl TaskstatsSocket {
         self.socket
             .send(&datagram, Msg::empty())
             .map_err(|e| match e.raw_os_error() {
-                Some(libc::EPERM) | Some(libc::EACCES) => {
-                    TaskstatsError::PermissionDenied { what, source: e }
-                }
+                Some(libc::EPERM) | Some(libc::EACCES) => TaskstatsError::PermissionDenied {
+                    what: if what == "query" {
+                        QUERYING
+                    } else {
+                        REGISTERING
+                    },
+                    source: e,
+                },
                 Some(libc::ECONNREFUSED) | Some(libc::ENOENT) => TaskstatsError::Unavailable(e),
                 _ => TaskstatsError::Io {
                     what: "sending a request",
