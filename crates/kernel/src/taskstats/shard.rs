@@ -23,6 +23,9 @@ use crate::netlink_drops;
 use crate::sys::eventfd::EventFd;
 use crate::sys::socket::wait_any_readable;
 
+/// After a wake-up that found records, how long a shard lets more gather before reading.
+const BATCH_WAIT: std::time::Duration = std::time::Duration::from_millis(1);
+
 /// What the shard threads share with the listener.
 pub(crate) struct Shared {
     /// Set when the listener closes.
@@ -183,16 +186,21 @@ impl Runner {
                 Ok(_) => {}
                 Err(e) => return self.fail(e),
             }
-            if let Err(e) = self.drain() {
-                return self.fail(e);
+            match self.drain() {
+                // After a wake-up that found records, let more gather: one wake-up per
+                // batch, not per exit, at a bounded added latency (the socket holds them).
+                Ok(true) => std::thread::sleep(BATCH_WAIT),
+                Ok(false) => {}
+                Err(e) => return self.fail(e),
             }
         }
         self.close()
     }
 
     /// Receives until the socket is empty (or the listener stops), handing over each
-    /// batch. Err only for an error that ends the shard.
-    fn drain(&mut self) -> io::Result<()> {
+    /// batch; true when it received anything. Err only for an error that ends the shard.
+    fn drain(&mut self) -> io::Result<bool> {
+        let mut received = false;
         while !self.shared.stop.load(Ordering::Acquire) {
             let n = match self.socket.recv_batch() {
                 Ok(n) => n,
@@ -217,8 +225,9 @@ impl Runner {
                     self.episode_end(&mut batch);
                 }
                 self.finish_batch(batch);
-                return Ok(());
+                return Ok(received);
             }
+            received = true;
             for i in 0..n {
                 let (datagram, truncated) = self.socket.batch_datagram(i);
                 let mut decoded = Vec::new();
@@ -229,10 +238,10 @@ impl Runner {
                 self.resolve_gaps(&mut batch);
             }
             if !self.finish_batch(batch) {
-                return Ok(());
+                return Ok(received);
             }
         }
-        Ok(())
+        Ok(received)
     }
 
     fn datagram(&mut self, datagram: &[u8], truncated: bool, batch: &mut Batch) {
