@@ -63,15 +63,9 @@ pub enum ColorChoice {
     Never,
 }
 
+/// Which tasks to show, shared by `watch` and `exits`.
 #[derive(Debug, Args)]
-pub struct WatchArgs {
-    /// One JSON object per line (schema in crates/core/src/json.rs).
-    #[arg(long)]
-    pub json: bool,
-    /// Event kinds to show, comma-separated: fork, exec, uid, gid, sid, ptrace, comm,
-    /// coredump, exit (default: all). Kinds nothing needs are filtered in the kernel.
-    #[arg(short = 'e', long, value_delimiter = ',', value_name = "KINDS")]
-    pub events: Vec<String>,
+pub struct TaskFilter {
     /// Only these processes (comma-separated pids).
     #[arg(short, long, value_delimiter = ',', value_name = "PIDS")]
     pub pid: Vec<u32>,
@@ -84,6 +78,19 @@ pub struct WatchArgs {
     /// With --pid/--comm/--uid: also show every descendant of a matching task.
     #[arg(long)]
     pub children: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// One JSON object per line (schema in crates/core/src/json.rs).
+    #[arg(long)]
+    pub json: bool,
+    /// Event kinds to show, comma-separated: fork, exec, uid, gid, sid, ptrace, comm,
+    /// coredump, exit (default: all). Kinds nothing needs are filtered in the kernel.
+    #[arg(short = 'e', long, value_delimiter = ',', value_name = "KINDS")]
+    pub events: Vec<String>,
+    #[command(flatten)]
+    pub tasks: TaskFilter,
     /// Stop after this many seconds.
     #[arg(short, long, value_name = "SECS")]
     pub duration: Option<f64>,
@@ -132,18 +139,8 @@ pub struct ExitsArgs {
     /// Listener shards (sockets, each with its own thread); default one per CPU, at most 64.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub shards: Option<u32>,
-    /// Only these processes (comma-separated pids).
-    #[arg(short, long, value_delimiter = ',', value_name = "PIDS")]
-    pub pid: Vec<u32>,
-    /// Only tasks with this comm (exact, comma-separated).
-    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
-    pub comm: Vec<String>,
-    /// Only tasks with this real or effective uid (number or user name, comma-separated).
-    #[arg(short, long, value_delimiter = ',', value_name = "UIDS")]
-    pub uid: Vec<String>,
-    /// With --pid/--comm/--uid: also every descendant of a matching task.
-    #[arg(long)]
-    pub children: bool,
+    #[command(flatten)]
+    pub tasks: TaskFilter,
     /// Stop after this many seconds.
     #[arg(long, value_name = "SECS")]
     pub duration: Option<f64>,

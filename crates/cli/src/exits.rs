@@ -20,10 +20,10 @@ use crate::watchers::exits::ExitsPrinter;
 pub fn run(args: ExitsArgs) -> anyhow::Result<()> {
     let selection = Selection::new(
         &["exit".to_string()],
-        &args.pid,
-        &args.comm,
-        &args.uid,
-        args.children,
+        &args.tasks.pid,
+        &args.tasks.comm,
+        &args.tasks.uid,
+        args.tasks.children,
     )?;
     let duration = positive_duration(args.duration)?;
     let cpus = match &args.cpus {

@@ -56,10 +56,10 @@ pub fn use_color(choice: ColorChoice) -> bool {
 pub fn run(args: WatchArgs) -> anyhow::Result<()> {
     let selection = Selection::new(
         &args.events,
-        &args.pid,
-        &args.comm,
-        &args.uid,
-        args.children,
+        &args.tasks.pid,
+        &args.tasks.comm,
+        &args.tasks.uid,
+        args.tasks.children,
     )?;
     let duration = positive_duration(args.duration)?;
     if !(0.0..=100.0).contains(&args.batch_wait) {
