@@ -83,14 +83,13 @@ fn write_human(out: &mut Vec<u8>, r: &ExitRecord, delays: bool) -> std::io::Resu
     )?;
     if delays {
         for (class, d) in &r.delays {
-            let avg = d.total_ns.checked_div(d.count).unwrap_or(0);
             write!(
                 out,
                 "  delay {:<10} {:>8}x  total {:>9}  avg {:>9}",
                 class.name(),
                 d.count,
                 duration_ns(d.total_ns),
-                duration_ns(avg)
+                duration_ns(d.mean_ns())
             )?;
             if let (Some(max), Some(min)) = (d.max_ns, d.min_ns) {
                 write!(

@@ -89,6 +89,13 @@ pub struct DelayLine {
     pub min_ns: Option<u64>,
 }
 
+impl DelayLine {
+    /// Mean delay, ns (0 when none was counted).
+    pub fn mean_ns(&self) -> u64 {
+        self.total_ns.checked_div(self.count).unwrap_or(0)
+    }
+}
+
 /// What one `exits` line shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExitRecord {

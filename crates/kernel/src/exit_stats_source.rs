@@ -32,11 +32,6 @@ impl ExitStatsSource {
         })
     }
 
-    /// The listener (shards, counters), until closed.
-    pub fn listener(&self) -> Option<&Listener> {
-        self.listener.as_ref()
-    }
-
     /// Takes `fresh` connector events, joins what can be joined, and appends to `out`
     /// every event that need not wait any longer.
     pub fn process(&mut self, fresh: &mut Vec<Event>, out: &mut Vec<Event>) {

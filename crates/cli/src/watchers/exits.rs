@@ -74,7 +74,7 @@ fn on_event(s: &mut Session, ctx: &Ctx<'_>) {
     }
 }
 
-pub fn write_human(s: &mut Session, ts_ns: u64, r: &ExitRecord, delays: bool) {
+fn write_human(s: &mut Session, ts_ns: u64, r: &ExitRecord, delays: bool) {
     if !s.header_printed {
         s.out.buf.extend_from_slice(HEADER.as_bytes());
         s.header_printed = true;
@@ -103,14 +103,13 @@ pub fn write_human(s: &mut Session, ts_ns: u64, r: &ExitRecord, delays: bool) {
     if delays {
         out.extend_from_slice(b"    delays:");
         for (class, d) in &r.delays {
-            let avg = d.total_ns.checked_div(d.count).unwrap_or(0);
             let _ = write!(
                 out,
                 " {} {}x {} avg {}",
                 class.name(),
                 d.count,
                 duration_ns(d.total_ns),
-                duration_ns(avg)
+                duration_ns(d.mean_ns())
             );
             if let (Some(max), Some(min)) = (d.max_ns, d.min_ns) {
                 let _ = write!(out, " max {} min {}", duration_ns(max), duration_ns(min));
