@@ -24,6 +24,11 @@ pub enum Command {
     Exits(ExitsArgs),
     /// Print a running task's statistics now (a live taskstats query).
     Stat(StatArgs),
+    /// Record every process lifetime (fork to exit: exe, argv, exit status, changes and the
+    /// kernel's statistics) in the history database, until Ctrl-C or SIGTERM.
+    Record(RecordArgs),
+    /// Ask the history database what ran: filters, a process tree, top N, JSON or SQL.
+    History(HistoryArgs),
     /// Give a latency-critical program an isolated CPU.
     #[command(subcommand)]
     Isolate(IsolateCommand),
@@ -173,26 +178,119 @@ pub struct StatArgs {
     pub delays: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// The history database (created if missing; a restart continues it).
+    #[arg(long, value_name = "PATH", help = db_help())]
+    pub db: Option<std::path::PathBuf>,
+    /// Also record a lifetime per thread, not only per process.
+    #[arg(long)]
+    pub threads: bool,
+    /// Delete lifetimes that ended longer ago than this (e.g. 30d, 12h), as it goes.
+    #[arg(long, value_name = "AGE")]
+    pub max_age: Option<String>,
+    /// Keep the database under this size (e.g. 512M, 4G), deleting the oldest first.
+    #[arg(long, value_name = "SIZE", value_parser = parse_disk_size)]
+    pub max_size: Option<u64>,
+    /// Stop after this many seconds.
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<f64>,
+    /// Receive buffer of the proc connector socket (e.g. 512K, 64M; 4K to 1G).
+    #[arg(long, default_value = "64M", value_name = "SIZE", value_parser = parse_size)]
+    pub rcvbuf: usize,
+}
+
+/// `--db`'s help: where the database is when not given.
+fn db_help() -> String {
+    format!(
+        "The history database [default: {}]",
+        taskwatch_store::location::DEFAULT_PATH_HELP
+    )
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The history database to read.
+    #[arg(long, value_name = "PATH", help = db_help())]
+    pub db: Option<std::path::PathBuf>,
+    /// Only lifetimes that ended at or after this: 10m, 1h, 2d ago, or a time such as
+    /// "2026-11-21 03:12" (local) or 2026-11-21T03:12:00Z.
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only lifetimes that started at or before this (same forms as --since).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Only this command name (exact).
+    #[arg(long, value_name = "NAME")]
+    pub comm: Option<String>,
+    /// Only this executable (exact path).
+    #[arg(long, value_name = "PATH")]
+    pub exe: Option<String>,
+    /// Only this real uid at start or end (number or user name).
+    #[arg(short, long, value_name = "UID")]
+    pub uid: Option<String>,
+    /// Only lifetimes of this pid (pids are reused: every lifetime that had it).
+    #[arg(short, long, value_name = "PID")]
+    pub pid: Option<u32>,
+    /// Only lifetimes that exited non-zero or were killed by a signal.
+    #[arg(long)]
+    pub failed: bool,
+    /// Only this pid's lifetimes and their descendants.
+    #[arg(long, value_name = "PID")]
+    pub tree: Option<u32>,
+    /// The N largest by cpu, rss, io or lifetime, e.g. --top cpu 10.
+    #[arg(long, num_args = 2, value_names = ["KEY", "N"])]
+    pub top: Vec<String>,
+    /// At most this many lifetimes (the most recent).
+    #[arg(short = 'n', long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// One JSON object per lifetime, per line.
+    #[arg(long)]
+    pub json: bool,
+    /// Also list each lifetime's uid/gid/sid/ptrace/comm changes.
+    #[arg(long)]
+    pub changes: bool,
+    /// Run one read-only SQL statement (schema: crates/store/SCHEMA.md) and print its rows.
+    #[arg(long, value_name = "SELECT", conflicts_with_all = [
+        "since", "until", "comm", "exe", "uid", "pid", "failed", "tree", "top", "limit", "changes"
+    ])]
+    pub sql: Option<String>,
+}
+
 /// Parses a byte size with an optional K/M/G suffix (powers of 1024), 4 KiB to 1 GiB.
 pub fn parse_size(text: &str) -> Result<usize, String> {
+    let bytes = parse_bytes(text)?;
+    if !(4096..=1 << 30).contains(&bytes) {
+        return Err(format!("{text:?} is out of range: choose 4K to 1G"));
+    }
+    Ok(bytes as usize)
+}
+
+/// A database size limit: 1 MiB to 16 TiB.
+pub fn parse_disk_size(text: &str) -> Result<u64, String> {
+    let bytes = parse_bytes(text)?;
+    if !(1 << 20..=1 << 44).contains(&bytes) {
+        return Err(format!("{text:?} is out of range: choose 1M to 16T"));
+    }
+    Ok(bytes)
+}
+
+/// A byte count with an optional K/M/G/T suffix (powers of 1024).
+fn parse_bytes(text: &str) -> Result<u64, String> {
     let t = text.trim();
     let (digits, shift) = match t.as_bytes().last().map(|b| b.to_ascii_uppercase()) {
         Some(b'K') => (&t[..t.len() - 1], 10),
         Some(b'M') => (&t[..t.len() - 1], 20),
         Some(b'G') => (&t[..t.len() - 1], 30),
+        Some(b'T') => (&t[..t.len() - 1], 40),
         _ => (t, 0),
     };
-    let n: usize = digits
+    let n: u64 = digits
         .parse()
         .map_err(|_| format!("{text:?} is not a size like 512K or 64M"))?;
-    let bytes = n
-        .checked_shl(shift)
+    n.checked_shl(shift)
         .filter(|b| b >> shift == n)
-        .ok_or_else(|| format!("{text:?} is too large"))?;
-    if !(4096..=1 << 30).contains(&bytes) {
-        return Err(format!("{text:?} is out of range: choose 4K to 1G"));
-    }
-    Ok(bytes)
+        .ok_or_else(|| format!("{text:?} is too large"))
 }
 
 #[cfg(test)]
@@ -208,5 +306,8 @@ mod tests {
         assert!(parse_size("2G").is_err());
         assert!(parse_size("lots").is_err());
         assert!(parse_size("99999999999999999999G").is_err());
+        assert_eq!(parse_disk_size("4G"), Ok(4 << 30));
+        assert!(parse_disk_size("1T").is_ok());
+        assert!(parse_disk_size("64K").is_err());
     }
 }

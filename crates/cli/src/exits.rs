@@ -65,8 +65,11 @@ pub fn run(args: ExitsArgs) -> anyhow::Result<()> {
             totals: ProcessTotals::default(),
             without_stats: 0,
         }),
+        recorder: None,
+        on_tick: None,
         source,
     })
+    .map(drop)
 }
 
 /// Turns delay accounting on for the run when asked; otherwise says once when it is off.

@@ -7,8 +7,10 @@
 mod args;
 mod bench;
 mod exits;
+mod history;
 mod isolate_check;
 mod output;
+mod record;
 mod selection;
 mod session;
 mod stat;
@@ -40,6 +42,8 @@ pub fn main() -> ExitCode {
         }
         args::Command::Exits(e) => exits::run(e).map(|()| 0),
         args::Command::Stat(a) => stat::run(&a).map(|()| 0),
+        args::Command::Record(a) => record::run(a).map(|()| 0),
+        args::Command::History(a) => history::run(a).map(|()| 0),
         args::Command::Isolate(args::IsolateCommand::Check(c)) => {
             isolate_check::run(&c, &mut std::io::stdout().lock())
         }

@@ -9,6 +9,7 @@ use crate::output::Output;
 use crate::selection::Selection;
 use crate::watchers::audit::AuditLog;
 use crate::watchers::exits::ExitsPrinter;
+use crate::watchers::recorder::LifetimeRecorder;
 use crate::watchers::stats::StatsTable;
 
 /// How events are printed.
@@ -38,6 +39,8 @@ pub struct Session {
     pub audit: Option<AuditLog>,
     /// `taskwatch exits`: the exit line printer (the event printers are then quiet).
     pub exits: Option<ExitsPrinter>,
+    /// `taskwatch record`: the lifetime recorder.
+    pub recorder: Option<LifetimeRecorder>,
     pub header_printed: bool,
     /// A write failed for a reason other than a closed pipe.
     pub write_error: Option<std::io::Error>,

@@ -22,6 +22,7 @@ use crate::selection::Selection;
 use crate::session::{self, Format, Session};
 use crate::watchers::audit::AuditLog;
 use crate::watchers::exits::ExitsPrinter;
+use crate::watchers::recorder::LifetimeRecorder;
 use crate::watchers::stats::{write_watcher_times, StatsTable};
 
 /// Longest a printed event waits in our buffer when events trickle in.
@@ -99,8 +100,11 @@ pub fn run(args: WatchArgs) -> anyhow::Result<()> {
         stats: args.stats,
         audit,
         exits: None,
+        recorder: None,
+        on_tick: None,
         source,
     })
+    .map(drop)
 }
 
 /// A run resolved from the flags: what to select, print and open.
@@ -112,12 +116,20 @@ pub struct Plan {
     pub stats: bool,
     pub audit: Option<AuditLog>,
     pub exits: Option<ExitsPrinter>,
+    pub recorder: Option<LifetimeRecorder>,
+    /// Called on the session after every read cycle (about every 100 ms at most).
+    pub on_tick: Option<fn(&mut Session)>,
     pub source: SourceConfig,
+}
+
+/// What a finished run hands back: the recorder, to be shut down by its command.
+pub struct Finished {
+    pub recorder: Option<LifetimeRecorder>,
 }
 
 /// Opens the source, bootstraps the table and dispatches until a signal, the duration or
 /// the count.
-pub fn drive(plan: Plan) -> anyhow::Result<()> {
+pub fn drive(plan: Plan) -> anyhow::Result<Finished> {
     let (mut source, exec_error) =
         LiveSource::open(&plan.source).context("cannot watch task events")?;
     if let Some(e) = exec_error {
@@ -141,6 +153,7 @@ pub fn drive(plan: Plan) -> anyhow::Result<()> {
         stats: plan.stats.then(StatsTable::default),
         audit: plan.audit,
         exits: plan.exits,
+        recorder: plan.recorder,
         header_printed: false,
         write_error: None,
     });
@@ -169,6 +182,9 @@ pub fn drive(plan: Plan) -> anyhow::Result<()> {
         source.read(timeout, &mut events)?;
         dispatch_all(&mut dispatcher, &mut events);
         flush()?;
+        if let Some(tick) = plan.on_tick {
+            session::with(tick);
+        }
     }
     source.finish(&mut events);
     dispatch_all(&mut dispatcher, &mut events);
@@ -218,7 +234,7 @@ fn flush() -> anyhow::Result<()> {
     .context("writing to standard output")
 }
 
-fn finish(source: &LiveSource, dispatch: &DispatchStats) -> anyhow::Result<()> {
+fn finish(source: &LiveSource, dispatch: &DispatchStats) -> anyhow::Result<Finished> {
     for slow in dispatch.times.by_mean().into_iter().filter(|t| t.is_slow()) {
         tracing::warn!(
             watcher = slow.name,
@@ -228,7 +244,7 @@ fn finish(source: &LiveSource, dispatch: &DispatchStats) -> anyhow::Result<()> {
         );
     }
     let Some(mut s) = session::take() else {
-        return Ok(());
+        return Ok(Finished { recorder: None });
     };
     if let Some(table) = &s.stats {
         let mut text = Vec::new();
@@ -271,5 +287,7 @@ fn finish(source: &LiveSource, dispatch: &DispatchStats) -> anyhow::Result<()> {
         exe_missing = st.exe_missing,
         "source totals"
     );
-    Ok(())
+    Ok(Finished {
+        recorder: s.recorder.take(),
+    })
 }

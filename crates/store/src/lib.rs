@@ -30,4 +30,4 @@ pub use retention::{Retention, RetentionOutcome};
 pub use schema::SCHEMA_VERSION;
 pub use sql_readonly::{sql_readonly, sql_readonly_each, SqlOutput, SqlValue};
 pub use store::{BatchOutcome, Store, StoreSize};
-pub use time_spec::{parse_time_spec, TimeSpecError};
+pub use time_spec::{parse_duration_spec, parse_time_spec, TimeSpecError};

@@ -68,6 +68,21 @@ pub fn parse_time_spec(
     parsed.map_err(error)
 }
 
+/// Parses a length of time such as "30d", "12h" or "1h30m" (units ms, s, m, h, d, w).
+pub fn parse_duration_spec(spec: &str) -> Result<std::time::Duration, TimeSpecError> {
+    let ns = parse_relative(spec.trim()).map_err(|reason| TimeSpecError {
+        spec: spec.to_owned(),
+        reason,
+    })?;
+    if ns <= 0 {
+        return Err(TimeSpecError {
+            spec: spec.to_owned(),
+            reason: "it must be longer than zero",
+        });
+    }
+    Ok(std::time::Duration::from_nanos(ns as u64))
+}
+
 /// "1h30m" → nanoseconds.
 fn parse_relative(text: &str) -> Result<i64, &'static str> {
     let mut rest = text;
@@ -260,6 +275,21 @@ mod tests {
         assert_eq!(parse("2024-02-29 00:00").map(|_| ()), Ok(()));
         // Without an offset: local time, here one hour east of UTC.
         assert_eq!(parse_time_spec("2026-11-21 06:39:07", NOW, 3_600), Ok(NOW));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(
+            parse_duration_spec("1h30m").unwrap(),
+            std::time::Duration::from_secs(5400)
+        );
+        assert_eq!(
+            parse_duration_spec("30d").unwrap(),
+            std::time::Duration::from_secs(30 * 86400)
+        );
+        assert!(parse_duration_spec("0s").is_err());
+        assert!(parse_duration_spec("2026-11-21").is_err());
+        assert!(parse_duration_spec("").is_err());
     }
 
     #[test]

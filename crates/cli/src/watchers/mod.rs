@@ -5,4 +5,5 @@ pub mod audit;
 pub mod exits;
 pub mod human;
 pub mod json;
+pub mod recorder;
 pub mod stats;
