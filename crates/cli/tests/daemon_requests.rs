@@ -28,7 +28,13 @@ fn bad_cpulists_are_refused_by_watch_connect() {
     ] {
         // No daemon is needed: the list is checked before connecting.
         let out = Command::new(binary())
-            .args(["watch", "--connect", "/nonexistent/taskwatch.sock", "--cpus", list])
+            .args([
+                "watch",
+                "--connect",
+                "/nonexistent/taskwatch.sock",
+                "--cpus",
+                list,
+            ])
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -56,14 +62,49 @@ fn requests_are_checked_and_the_connection_stays_usable() {
 
     let out_of_range = nr_cpu_ids();
     for (tag, body, code, says) in [
-        (1, "{\"op\":\"register\",\"cpus\":\"0-\"", "bad_json", "not JSON"),
+        (
+            1,
+            "{\"op\":\"register\",\"cpus\":\"0-\"",
+            "bad_json",
+            "not JSON",
+        ),
         (2, "{\"op\":\"subscribe\"}", "unknown_op", "unknown op"),
-        (3, "{\"op\":\"register\",\"cpu\":\"0\"}", "bad_field", "unknown field `cpu`"),
-        (4, &format!("{{\"op\":\"register\",\"cpus\":\"{out_of_range}\"}}"), "bad_cpulist", "out of range"),
-        (5, "{\"op\":\"register\",\"cpus\":\"3-1\"}", "bad_cpulist", "backwards"),
-        (6, "{\"op\":\"register\",\"cpus\":\"0\",\"events\":[\"teleport\"]}", "bad_event_kind", "teleport"),
-        (7, "{\"op\":\"deregister\",\"registration\":99}", "unknown_registration", "99"),
-        (8, "{\"op\":\"hello\",\"protocol\":2}", "unsupported_protocol", "speaks 1"),
+        (
+            3,
+            "{\"op\":\"register\",\"cpu\":\"0\"}",
+            "bad_field",
+            "unknown field `cpu`",
+        ),
+        (
+            4,
+            &format!("{{\"op\":\"register\",\"cpus\":\"{out_of_range}\"}}"),
+            "bad_cpulist",
+            "out of range",
+        ),
+        (
+            5,
+            "{\"op\":\"register\",\"cpus\":\"3-1\"}",
+            "bad_cpulist",
+            "backwards",
+        ),
+        (
+            6,
+            "{\"op\":\"register\",\"cpus\":\"0\",\"events\":[\"teleport\"]}",
+            "bad_event_kind",
+            "teleport",
+        ),
+        (
+            7,
+            "{\"op\":\"deregister\",\"registration\":99}",
+            "unknown_registration",
+            "99",
+        ),
+        (
+            8,
+            "{\"op\":\"hello\",\"protocol\":2}",
+            "unsupported_protocol",
+            "speaks 1",
+        ),
     ] {
         let line = format!("{{\"tag\":{tag},{}", body.trim_start_matches('{'));
         c.send(&line);
@@ -75,14 +116,23 @@ fn requests_are_checked_and_the_connection_stays_usable() {
         };
         assert_eq!(reply["reply"], "error", "{line}: {reply}");
         assert_eq!(reply["code"], code, "{line}: {reply}");
-        assert!(reply["message"].as_str().unwrap().contains(says), "{line}: {reply}");
+        assert!(
+            reply["message"].as_str().unwrap().contains(says),
+            "{line}: {reply}"
+        );
     }
 
     // An oversized request is skipped to its newline, never buffered whole.
     let huge = format!("{{\"op\":\"register\",\"cpus\":\"{}\"}}", "0,".repeat(max));
     c.send(&huge);
     let reply = c.wait_line("the too_long error", |v| v["code"] == "too_long");
-    assert!(reply["message"].as_str().unwrap().contains(&max.to_string()), "{reply}");
+    assert!(
+        reply["message"]
+            .as_str()
+            .unwrap()
+            .contains(&max.to_string()),
+        "{reply}"
+    );
 
     // Garbage bytes, an empty object, deep nesting: errors, no crash.
     c.send("\u{1}\u{2}\u{3}");
@@ -92,14 +142,23 @@ fn requests_are_checked_and_the_connection_stays_usable() {
     wait_for("three more errors", || refused() == 12);
 
     // Still usable: a registration works and events flow.
-    let reply = c.request(20, "{\"op\":\"register\",\"cpus\":\"0\",\"events\":[\"exit\"]}");
+    let reply = c.request(
+        20,
+        "{\"op\":\"register\",\"cpus\":\"0\",\"events\":[\"exit\"]}",
+    );
     assert_eq!(reply["reply"], "registered", "{reply}");
     assert_eq!(reply["events"], serde_json::json!(["exit"]));
     let marker = run_pinned(0, "/bin/true");
     wait_for("the marker's exit", || saw_exit(&c.events(), marker));
-    assert!(c.events().iter().all(|e| e["event"] == "exit" && e["cpu"] == 0));
+    assert!(c
+        .events()
+        .iter()
+        .all(|e| e["event"] == "exit" && e["cpu"] == 0));
     let id = reply["registration"].as_u64().unwrap();
-    let reply = c.request(21, &format!("{{\"op\":\"deregister\",\"registration\":{id}}}"));
+    let reply = c.request(
+        21,
+        &format!("{{\"op\":\"deregister\",\"registration\":{id}}}"),
+    );
     assert_eq!(reply["reply"], "deregistered", "{reply}");
     assert_eq!(daemon.metric("taskwatch_requests_refused_total"), 12.0);
 

@@ -48,9 +48,8 @@ fn cpu_subscribers_are_disjoint_and_add_up_to_the_union() {
         .collect();
 
     // Only builtins besides /bin/true: the shells fork nothing else.
-    let script = format!(
-        "i=0; while [ $i -lt {CHILDREN_PER_SHELL} ]; do /bin/true; i=$((i+1)); done"
-    );
+    let script =
+        format!("i=0; while [ $i -lt {CHILDREN_PER_SHELL} ]; do /bin/true; i=$((i+1)); done");
     let mut shells: Vec<_> = (0..2)
         .map(|_| Command::new("sh").args(["-c", &script]).spawn().unwrap())
         .collect();
@@ -95,7 +94,10 @@ fn cpu_subscribers_are_disjoint_and_add_up_to_the_union() {
             assert_eq!(v["cpu"], cpu, "only CPU {cpu}'s events: {l}");
         }
     }
-    assert!(cpu0.is_disjoint(&cpu1), "CPU 0 and CPU 1 subscribers overlap");
+    assert!(
+        cpu0.is_disjoint(&cpu1),
+        "CPU 0 and CPU 1 subscribers overlap"
+    );
     let added: BTreeSet<String> = cpu0.union(&cpu1).cloned().collect();
     let missing: Vec<_> = both.difference(&added).take(3).collect();
     let extra: Vec<_> = added.difference(&both).take(3).collect();
@@ -104,7 +106,11 @@ fn cpu_subscribers_are_disjoint_and_add_up_to_the_union() {
         "0 ∪ 1 ≠ 0-1: missing {missing:?}, extra {extra:?}"
     );
     // Every child forked, execed and exited: at least three events each.
-    assert!(both.len() as u32 >= 3 * 2 * CHILDREN_PER_SHELL, "{}", both.len());
+    assert!(
+        both.len() as u32 >= 3 * 2 * CHILDREN_PER_SHELL,
+        "{}",
+        both.len()
+    );
     let (status, _) = daemon.terminate();
     assert!(status.success());
 }

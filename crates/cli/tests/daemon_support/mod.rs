@@ -46,7 +46,8 @@ pub fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-fn collect(reader: impl Read + Send + 'static) -> Arc<Mutex<Vec<String>>> {
+/// Collects the lines of `reader` in the background.
+pub fn collect(reader: impl Read + Send + 'static) -> Arc<Mutex<Vec<String>>> {
     let lines = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&lines);
     std::thread::spawn(move || {
@@ -67,7 +68,10 @@ pub struct Daemon {
 
 /// A loopback port free right now.
 pub fn free_port() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
 }
 
 impl Daemon {
@@ -152,10 +156,13 @@ pub fn signal(pid: u32, sig: &str) {
 /// The Prometheus text from `addr`.
 pub fn scrape(addr: SocketAddr) -> String {
     let mut s = TcpStream::connect(addr).expect("connecting to the metrics address");
-    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
     let mut text = String::new();
     s.read_to_string(&mut text).unwrap();
-    text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default()
+    text.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default()
 }
 
 /// A raw protocol client: requests written by the test, every line read collected.
