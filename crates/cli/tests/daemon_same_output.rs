@@ -8,13 +8,9 @@ use std::process::{Command, Stdio};
 use daemon_support::*;
 use serde_json::Value;
 
-fn start_watch(
-    extra: &[&str],
-) -> (
-    std::process::Child,
-    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-) {
+type Lines = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
+fn start_watch(extra: &[&str]) -> (std::process::Child, Lines, Lines) {
     let mut child = Command::new(binary())
         .args(["watch", "--json", "-e", "exec,exit", "--comm", "sleep"])
         .args(extra)
