@@ -32,6 +32,25 @@ pub enum Command {
     /// Give a latency-critical program an isolated CPU.
     #[command(subcommand)]
     Isolate(IsolateCommand),
+    /// Serve task events to many subscribers from one kernel reader, routed by CPU
+    /// (protocol: crates/server/PROTOCOL.md).
+    Daemon(DaemonArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DaemonArgs {
+    /// Listening socket [default: /run/taskwatch/taskwatch.sock, or the config's].
+    #[arg(long, value_name = "PATH")]
+    pub socket: Option<std::path::PathBuf>,
+    /// Group owning the socket (name or number); members may subscribe (mode 0660).
+    #[arg(long, value_name = "GROUP")]
+    pub group: Option<String>,
+    /// TOML settings: limits, access grants, source (see crates/server/PROTOCOL.md).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+    /// Serve Prometheus metrics on this loopback address (e.g. 127.0.0.1:9464).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -125,6 +144,15 @@ pub struct WatchArgs {
     /// Do not read /proc/PID/cmdline at exec (argv is then null).
     #[arg(long)]
     pub no_argv: bool,
+    /// Subscribe to a running `taskwatch daemon` instead of reading the kernel
+    /// [default socket: /run/taskwatch/taskwatch.sock].
+    #[arg(long, value_name = "SOCKET", num_args = 0..=1,
+          default_missing_value = "/run/taskwatch/taskwatch.sock")]
+    pub connect: Option<std::path::PathBuf>,
+    /// With --connect: only events that happened on these CPUs (a cpulist such as 0-3,8);
+    /// default: all.
+    #[arg(long, value_name = "LIST", requires = "connect")]
+    pub cpus: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@
 
 mod args;
 mod bench;
+mod daemon;
 mod exits;
 mod history;
 mod isolate_check;
@@ -15,6 +16,7 @@ mod selection;
 mod session;
 mod stat;
 mod watch;
+mod watch_connect;
 mod watchers;
 
 use std::process::ExitCode;
@@ -25,10 +27,15 @@ use clap::Parser;
 /// exit status 2.
 pub fn main() -> ExitCode {
     let args = args::Cli::parse();
+    // The daemon's progress (ready, clients told, stopped) belongs in the journal.
+    let default_level = match args.command {
+        args::Command::Daemon(_) => "info",
+        _ => "warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("TASKWATCH_LOG")
-                .unwrap_or_else(|_| "warn".into()),
+                .unwrap_or_else(|_| default_level.into()),
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -47,6 +54,7 @@ pub fn main() -> ExitCode {
         args::Command::Isolate(args::IsolateCommand::Check(c)) => {
             isolate_check::run(&c, &mut std::io::stdout().lock())
         }
+        args::Command::Daemon(d) => daemon::run(d).map(|()| 0),
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),

@@ -54,7 +54,10 @@ pub fn use_color(choice: ColorChoice) -> bool {
     }
 }
 
-pub fn run(args: WatchArgs) -> anyhow::Result<()> {
+pub fn run(mut args: WatchArgs) -> anyhow::Result<()> {
+    if let Some(socket) = args.connect.take() {
+        return crate::watch_connect::run(args, socket);
+    }
     let selection = Selection::new(
         &args.events,
         &args.tasks.pid,

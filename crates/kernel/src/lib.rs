@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 pub mod alloc_count;
+pub mod capabilities;
 pub mod clock;
 pub mod connector;
 pub mod cpus;

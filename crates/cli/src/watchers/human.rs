@@ -10,7 +10,7 @@ use crate::session::{self, Format, Session};
 
 const HEADER: &str = "TIME             EVENT         PID COMM             DETAILS\n";
 
-fn print_human(ctx: &Ctx<'_>) -> Verdict {
+pub(crate) fn print_human(ctx: &Ctx<'_>) -> Verdict {
     session::with(|s| {
         if let Format::Human { color } = s.format {
             if !s.done() && s.selection.matches(ctx) {

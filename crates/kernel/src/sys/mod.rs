@@ -3,6 +3,7 @@
 #![allow(unsafe_code)]
 
 pub mod alloc_count;
+pub mod caps;
 pub mod clock;
 pub mod eventfd;
 pub mod perf;
