@@ -8,6 +8,8 @@ mod args;
 mod bench;
 mod exits;
 mod isolate_check;
+mod isolate_run;
+mod isolate_units;
 mod output;
 mod selection;
 mod session;
@@ -43,6 +45,7 @@ pub fn main() -> ExitCode {
         args::Command::Isolate(args::IsolateCommand::Check(c)) => {
             isolate_check::run(&c, &mut std::io::stdout().lock())
         }
+        args::Command::Isolate(args::IsolateCommand::Run(r)) => isolate_run::run(&r),
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
