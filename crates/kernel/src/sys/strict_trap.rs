@@ -11,7 +11,7 @@
 use std::cell::UnsafeCell;
 use std::fmt::Write as _;
 use std::io;
-use std::os::fd::OwnedFd;
+use std::os::fd::{IntoRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 
 use taskwatch_wire::syscalls;
@@ -47,17 +47,20 @@ pub struct HandlerCalls {
     pub report_address: u64,
 }
 
-/// Armed strict mode. Dropping it disarms the page-fault trap; the seccomp filter cannot
-/// be removed (the kernel keeps it for the thread's life).
+/// Armed strict mode, for the thread's life: the seccomp filter cannot be removed, and the
+/// page-fault event stays open on purpose (closing it would be a system call, itself a
+/// violation).
 #[derive(Debug)]
 pub struct StrictTraps {
-    _page_faults: OwnedFd,
+    /// The page-fault event's descriptor, deliberately never closed.
+    pub page_fault_event: RawFd,
 }
 
 /// Arms strict mode on the calling thread: installs the SIGSYS and SIGTRAP handlers,
 /// the page-fault sigtrap and then the filter `make_filter` builds (it must return
 /// `SECCOMP_RET_TRAP` for violations and allow the calls [`HandlerCalls`] describes).
-/// A violation writes the report to stderr and sends `signal` to the thread.
+/// A violation writes the report to stderr and sends `signal` to the thread (none when
+/// `signal` is 0; the call then fails with EPERM).
 ///
 /// Errors: EBUSY when another thread of the process is already strict.
 pub fn arm(
@@ -90,12 +93,18 @@ fn arm_inner(
         signal,
         report_address: REPORT.0.get() as u64,
     });
-    let page_faults = super::perf::page_fault_sigtrap(PAGE_FAULT_COOKIE)?;
+    // The handlers read the clock and the CPU through the vDSO: touch its pages now, or
+    // their first use would be a page fault of its own.
+    let _ = super::affinity::current_cpu();
     ARMED_AT_NS.store(super::clock::monotonic_ns(), Ordering::SeqCst);
-    install_filter(&program, false)?;
-    Ok(StrictTraps {
-        _page_faults: page_faults,
-    })
+    let page_faults = super::perf::page_fault_sigtrap(PAGE_FAULT_COOKIE)?;
+    let page_fault_event = page_faults.into_raw_fd();
+    if let Err(e) = install_filter(&program, false) {
+        // SAFETY: we own the descriptor (just taken out of its OwnedFd) and close it once.
+        unsafe { libc::close(page_fault_event) };
+        return Err(e);
+    }
+    Ok(StrictTraps { page_fault_event })
 }
 
 fn install_handler(signal: i32, handler: usize) -> io::Result<()> {
@@ -148,16 +157,15 @@ fn report_and_signal(what: impl FnOnce(&mut ReportWriter<'_>) -> std::fmt::Resul
     let len = out.len;
     out.buf[len] = b'\n';
     let report = REPORT.0.get() as *const u8;
-    // SAFETY: raw write of our static buffer and tgkill to ourselves: the two calls the
-    // filter lets through; neither touches memory other than the buffer.
+    // SAFETY: raw write of our static buffer, one of the two calls the filter lets
+    // through; it reads nothing but the buffer.
     unsafe {
         libc::syscall(libc::SYS_write, 2, report, len + 1);
-        libc::syscall(
-            libc::SYS_tgkill,
-            TGID.load(Ordering::Relaxed),
-            tid,
-            SIGNAL.load(Ordering::Relaxed),
-        );
+    }
+    let signal = SIGNAL.load(Ordering::Relaxed);
+    if signal != 0 {
+        // SAFETY: tgkill to this very thread with integer arguments.
+        unsafe { libc::syscall(libc::SYS_tgkill, TGID.load(Ordering::Relaxed), tid, signal) };
     }
 }
 
