@@ -38,6 +38,9 @@ pub enum IsolateCommand {
     /// its prctl(PR_SET_TASK_ISOLATION) and enforce strict mode. Refuses (exit 2) an
     /// unsuitable CPU unless --allow-unisolated; otherwise exits with the program's status.
     Run(crate::isolate_run::RunArgs),
+    /// Spin on a CPU reading the clock (like oslat) and attribute every gap over the
+    /// threshold to the interruptions traced in it; histogram, percentiles, optional SVG.
+    Probe(crate::isolate_probe::ProbeArgs),
 }
 
 #[derive(Debug, Subcommand)]

@@ -144,7 +144,7 @@ fn write_human(outcome: &RunOutcome, status: ExitStatus, cpu: u32) -> std::io::R
         outcome.duration_ns as f64 / 1e9,
         outcome.tick_reason
     )?;
-    outcome.summary.write_table(&mut err)?;
+    outcome.summary.write_table(&mut err, 30)?;
     if outcome.lost > 0 {
         writeln!(
             err,

@@ -8,6 +8,7 @@ mod args;
 mod bench;
 mod exits;
 mod isolate_check;
+mod isolate_probe;
 mod isolate_run;
 mod isolate_units;
 mod output;
@@ -46,6 +47,7 @@ pub fn main() -> ExitCode {
             isolate_check::run(&c, &mut std::io::stdout().lock())
         }
         args::Command::Isolate(args::IsolateCommand::Run(r)) => isolate_run::run(&r),
+        args::Command::Isolate(args::IsolateCommand::Probe(p)) => isolate_probe::run(&p),
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),

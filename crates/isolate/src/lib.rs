@@ -12,6 +12,7 @@ pub mod attribution;
 pub mod bpf;
 pub mod flags;
 pub mod isolation;
+pub mod probe;
 pub mod runner;
 pub mod suitability;
 pub mod trace;

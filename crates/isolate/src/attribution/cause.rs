@@ -16,7 +16,7 @@ pub enum Class {
     Ipi,
     /// A workqueue item.
     Workqueue,
-    /// Another task scheduled on the CPU.
+    /// Another task scheduled on the CPU (detail: its comm).
     Task,
     /// A task migrated to or from the CPU.
     Migration,

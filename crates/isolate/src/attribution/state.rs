@@ -228,7 +228,7 @@ impl Attributor {
                     emit(Class::Task, detail, start, t);
                 }
                 if *next_pid != 0 && !(self.is_program)(*next_pid) {
-                    self.task = Some((format!("{next_comm} ({next_pid})"), t));
+                    self.task = Some((next_comm.clone(), t));
                 }
             }
             Kind::Migrate {
@@ -521,7 +521,7 @@ mod tests {
             [
                 (Class::Syscall, "write", 10),
                 (Class::PageFault, "write to a not-present page", 0),
-                (Class::Task, "kworker/1:0 (77)", 50),
+                (Class::Task, "kworker/1:0", 50),
             ]
         );
     }

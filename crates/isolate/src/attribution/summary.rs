@@ -74,9 +74,12 @@ impl Summary {
         self.rows.get(&(class, detail.to_owned()))
     }
 
-    /// A table: class, detail, count, total and max in µs.
-    pub fn write_table(&self, out: &mut impl Write) -> std::io::Result<()> {
-        let rows = self.rows();
+    /// A table: class, detail, count, total and max in µs; the `max_rows` largest
+    /// totals, then a line saying how many more there are.
+    pub fn write_table(&self, out: &mut impl Write, max_rows: usize) -> std::io::Result<()> {
+        let all = self.rows();
+        let hidden = all.len().saturating_sub(max_rows);
+        let rows: Vec<&Row> = all.into_iter().take(max_rows).collect();
         let width = rows
             .iter()
             .map(|r| r.detail.len())
@@ -107,6 +110,9 @@ impl Summary {
                 r.total_ns as f64 / 1e3,
                 r.max_ns as f64 / 1e3
             )?;
+        }
+        if hidden > 0 {
+            writeln!(out, "... and {hidden} more rows (--json lists them all)")?;
         }
         Ok(())
     }
@@ -192,7 +198,7 @@ mod tests {
         assert_eq!(v["causes"][1]["class"], "tick");
         assert_eq!(v["causes"][1]["max_ns"], 30);
         let mut table = Vec::new();
-        s.write_table(&mut table).unwrap();
+        s.write_table(&mut table, 10).unwrap();
         let table = String::from_utf8(table).unwrap();
         assert!(
             table.lines().nth(2).unwrap().starts_with("tick "),

@@ -242,7 +242,7 @@ pub fn run(
 }
 
 /// Lets this thread (and the threads it starts) run anywhere but `cpu`.
-fn move_off(cpu: u32) -> Result<(), RunError> {
+pub(crate) fn move_off(cpu: u32) -> Result<(), RunError> {
     let online = std::fs::read_to_string("/sys/devices/system/cpu/online")
         .ok()
         .and_then(|t| cpulist::parse(t.trim()).ok())
