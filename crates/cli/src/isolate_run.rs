@@ -62,7 +62,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
         allow_unisolated: args.allow_unisolated,
         strict_signal: args.strict,
         strict_after,
-        poll_interval: Duration::from_millis(1),
+        poll_interval: Duration::from_micros(500),
     };
     let stdout = std::io::stdout();
     let mut line = Vec::new();

@@ -74,6 +74,7 @@ pub fn probe(options: &ProbeOptions) -> Result<ProbeOutcome, RunError> {
     let cpu = options.cpu;
     require_suitable(cpu, true)?;
     move_off(cpu)?;
+    let symbols = Symbols::load();
     let mut monitor = CpuMonitor::open(cpu)?;
     let probe_tid = Arc::new(AtomicU32::new(0));
     let tid_seen = Arc::clone(&probe_tid);
@@ -82,7 +83,7 @@ pub fn probe(options: &ProbeOptions) -> Result<ProbeOutcome, RunError> {
         TickContext {
             nohz_full: is_nohz_full(cpu),
         },
-        Symbols::load(),
+        symbols,
         move |pid| pid == tid_seen.load(Ordering::Relaxed),
     );
     let steal_before = steal_ticks(cpu);

@@ -118,8 +118,9 @@ pub fn run(
     require_suitable(cpu, options.allow_unisolated)?;
     let program = Program::resolve(command)?;
     move_off(cpu)?;
-    let mut monitor = CpuMonitor::open(cpu)?;
+    // kallsyms first: reading it takes a while, and the rings fill meanwhile.
     let symbols = Symbols::load();
+    let mut monitor = CpuMonitor::open(cpu)?;
     let strict = StrictRegistry::default();
     let make_filter = |status_fd: i32| bpf::supervised(status_fd);
     let mut child = spawn_pinned(
@@ -228,7 +229,9 @@ pub fn run(
         std::thread::sleep(options.poll_interval);
     };
     let duration_ns = monotonic_ns().saturating_sub(start_ns);
-    let _ = supervisor.join();
+    // Not joined: children the program left running keep the filter (and the supervisor
+    // busy) until they exit; once taskwatch exits, their notified calls fail with ENOSYS.
+    drop(supervisor);
     Ok(RunOutcome {
         pid,
         wait_status,
