@@ -58,6 +58,13 @@ pub enum IsolateCommand {
     /// Whether a CPU is fit for a latency-critical program: one line per check with
     /// pass/warn/fail and the fix. Exit status 0 when suitable, 1 when not.
     Check(crate::isolate_check::CheckArgs),
+    /// Run a program pinned to one CPU, attribute every interruption of that CPU, answer
+    /// its prctl(PR_SET_TASK_ISOLATION) and enforce strict mode. Refuses (exit 2) an
+    /// unsuitable CPU unless --allow-unisolated; otherwise exits with the program's status.
+    Run(crate::isolate_run::RunArgs),
+    /// Spin on a CPU reading the clock (like oslat) and attribute every gap over the
+    /// threshold to the interruptions traced in it; histogram, percentiles, optional SVG.
+    Probe(crate::isolate_probe::ProbeArgs),
 }
 
 #[derive(Debug, Subcommand)]

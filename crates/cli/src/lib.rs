@@ -10,6 +10,9 @@ mod daemon;
 mod exits;
 mod history;
 mod isolate_check;
+mod isolate_probe;
+mod isolate_run;
+mod isolate_units;
 mod output;
 mod record;
 mod selection;
@@ -55,6 +58,8 @@ pub fn main() -> ExitCode {
             isolate_check::run(&c, &mut std::io::stdout().lock())
         }
         args::Command::Daemon(d) => daemon::run(d).map(|()| 0),
+        args::Command::Isolate(args::IsolateCommand::Run(r)) => isolate_run::run(&r),
+        args::Command::Isolate(args::IsolateCommand::Probe(p)) => isolate_probe::run(&p),
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),

@@ -19,4 +19,5 @@ pub mod procfs;
 pub mod seq_tracker;
 pub mod source;
 mod sys;
+pub mod task_control;
 pub mod taskstats;

@@ -11,6 +11,7 @@ pub mod listen;
 pub mod netlink;
 pub mod perf;
 pub mod proc_event;
+pub mod syscalls;
 pub mod taskstats;
 pub mod tracepoint;
 

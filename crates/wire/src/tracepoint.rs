@@ -47,6 +47,42 @@ pub struct Format {
     pub fields: Vec<Field>,
 }
 
+impl Field {
+    /// Reads a plain integer field of 1, 2, 4 or 8 bytes from a raw record, sign-extended
+    /// when the field is signed.
+    pub fn read_int(&self, raw: &[u8]) -> Result<i64, DecodeError> {
+        let bytes = slice(raw, self.offset, self.size, "tracepoint integer field")?;
+        let mut value = [0u8; 8];
+        let n = bytes.len().min(8);
+        value[..n].copy_from_slice(&bytes[..n]);
+        let unsigned = u64::from_ne_bytes(value);
+        Ok(match (self.signed, n) {
+            (true, 1) => i64::from(unsigned as u8 as i8),
+            (true, 2) => i64::from(unsigned as u16 as i16),
+            (true, 4) => i64::from(unsigned as u32 as i32),
+            _ => unsigned as i64,
+        })
+    }
+
+    /// Reads a `char[N]` field or the bytes a `__data_loc`/`__rel_loc` field points to,
+    /// cut at the first NUL.
+    pub fn read_bytes<'a>(&self, raw: &'a [u8]) -> Result<&'a [u8], DecodeError> {
+        let bytes = match self.kind {
+            FieldKind::Plain => slice(raw, self.offset, self.size, "tracepoint array field")?,
+            kind => located(raw, self.offset, kind, "tracepoint located field")?,
+        };
+        Ok(until_nul(bytes))
+    }
+
+    /// Reads the bytes a `__data_loc`/`__rel_loc` field points to, whole (a cpumask).
+    pub fn read_located<'a>(&self, raw: &'a [u8]) -> Result<&'a [u8], DecodeError> {
+        match self.kind {
+            FieldKind::Plain => slice(raw, self.offset, self.size, "tracepoint array field"),
+            kind => located(raw, self.offset, kind, "tracepoint located field"),
+        }
+    }
+}
+
 impl Format {
     /// The field called `name`, if the format has one.
     pub fn field(&self, name: &str) -> Option<&Field> {
@@ -369,6 +405,31 @@ print fmt: \"filename=%s pid=%d old_pid=%d\", __get_str(filename), REC->pid, REC
         let mut raw = exec_record();
         raw[8..12].copy_from_slice(&((4u32 << 16) | 20).to_ne_bytes());
         assert_eq!(exec_layout().decode(&raw).unwrap().filename, b"/bin");
+    }
+
+    #[test]
+    fn integer_and_string_fields_read_through_the_format() {
+        let format = parse_format(EXEC_FORMAT).unwrap();
+        let raw = exec_record();
+        assert_eq!(format.field("pid").unwrap().read_int(&raw).unwrap(), 4242);
+        assert_eq!(
+            format.field("common_type").unwrap().read_int(&raw).unwrap(),
+            365
+        );
+        let name = format.field("filename").unwrap();
+        assert_eq!(name.read_bytes(&raw).unwrap(), b"/bin/true");
+        assert_eq!(name.read_located(&raw).unwrap(), b"/bin/true\0");
+        let mut negative = raw.clone();
+        negative[12..16].copy_from_slice(&(-5i32).to_ne_bytes());
+        assert_eq!(
+            format.field("pid").unwrap().read_int(&negative).unwrap(),
+            -5
+        );
+        assert!(format
+            .field("old_pid")
+            .unwrap()
+            .read_int(&raw[..18])
+            .is_err());
     }
 
     #[test]

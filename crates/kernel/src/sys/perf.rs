@@ -3,7 +3,7 @@
 
 use std::ffi::CStr;
 use std::io;
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -70,7 +70,7 @@ const DATA_SIZE: usize = 1048;
 #[derive(Debug)]
 pub struct PerfRing {
     /// Kept open as long as the mapping; closed after Drop unmaps it.
-    _fd: OwnedFd,
+    fd: OwnedFd,
     base: NonNull<u8>,
     map_len: usize,
     data_offset: usize,
@@ -97,37 +97,8 @@ impl PerfRing {
                 "perf ring data pages must be a power of two",
             ));
         }
-        let attr = PerfEventAttr {
-            kind: PERF_TYPE_TRACEPOINT,
-            size: PERF_ATTR_SIZE_VER8,
-            config: tracepoint_id,
-            sample_period: 1,
-            sample_type: SAMPLE_TYPE_TIME_RAW,
-            flags: ATTR_FLAG_USE_CLOCKID,
-            clockid: libc::CLOCK_MONOTONIC,
-            ..PerfEventAttr::default()
-        };
-        let cpu_arg = libc::c_int::try_from(cpu)
-            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "cpu number too large"))?;
-        // SAFETY: perf_event_open reads `attr.size` bytes from a valid, initialised
-        // PerfEventAttr that outlives the call; the other arguments are plain integers
-        // (pid -1 = every task, group_fd -1 = no group).
-        let ret = unsafe {
-            libc::syscall(
-                libc::SYS_perf_event_open,
-                &attr as *const PerfEventAttr,
-                -1 as libc::pid_t,
-                cpu_arg,
-                -1 as libc::c_int,
-                PERF_FLAG_FD_CLOEXEC,
-            )
-        };
-        if ret < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let raw_fd = ret as libc::c_int;
-        // SAFETY: the syscall succeeded, so `raw_fd` is a new descriptor nobody else owns.
-        let fd = unsafe { OwnedFd::from_raw_fd(raw_fd) };
+        let fd = open_tracepoint_event(tracepoint_id, cpu)?;
+        let raw_fd = fd.as_raw_fd();
 
         let page = page_size();
         let map_len = data_pages
@@ -152,7 +123,7 @@ impl PerfRing {
         let base =
             NonNull::new(ptr.cast::<u8>()).ok_or_else(|| io::Error::other("mmap gave NULL"))?;
         let mut ring = PerfRing {
-            _fd: fd,
+            fd,
             base,
             map_len,
             data_offset: page,
@@ -170,6 +141,26 @@ impl PerfRing {
             }
         }
         Ok(ring)
+    }
+
+    /// Opens one more tracepoint on this ring's CPU whose samples go into this ring
+    /// (`PERF_EVENT_IOC_SET_OUTPUT`), so that one ring holds several tracepoints in time
+    /// order. Tell them apart by the raw record's `common_type`. The returned event must
+    /// be kept open as long as its samples are wanted.
+    pub fn add_tracepoint(&self, tracepoint_id: u64) -> io::Result<TracepointEvent> {
+        let fd = open_tracepoint_event(tracepoint_id, self.cpu)?;
+        // SAFETY: both descriptors are live perf events we own; the ioctl takes an int.
+        let ret = unsafe {
+            libc::ioctl(
+                fd.as_raw_fd(),
+                PERF_EVENT_IOC_SET_OUTPUT as _,
+                self.fd.as_raw_fd(),
+            )
+        };
+        if ret < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(TracepointEvent { _fd: fd })
     }
 
     /// The CPU this ring records.
@@ -240,6 +231,90 @@ impl PerfRing {
     fn control_u64(&self, offset: usize) -> u64 {
         self.atomic(offset).load(Ordering::Relaxed)
     }
+}
+
+/// A tracepoint event writing into another event's ring ([`PerfRing::add_tracepoint`]).
+#[derive(Debug)]
+pub struct TracepointEvent {
+    _fd: OwnedFd,
+}
+
+/// `PERF_EVENT_IOC_SET_OUTPUT` = _IO('$', 5).
+const PERF_EVENT_IOC_SET_OUTPUT: libc::c_ulong = 0x2405;
+
+/// perf_event_open of a tracepoint on one CPU for every task, sampling every hit with
+/// CLOCK_MONOTONIC time and the raw record.
+fn open_tracepoint_event(tracepoint_id: u64, cpu: u32) -> io::Result<OwnedFd> {
+    let attr = PerfEventAttr {
+        kind: PERF_TYPE_TRACEPOINT,
+        size: PERF_ATTR_SIZE_VER8,
+        config: tracepoint_id,
+        sample_period: 1,
+        sample_type: SAMPLE_TYPE_TIME_RAW,
+        flags: ATTR_FLAG_USE_CLOCKID,
+        clockid: libc::CLOCK_MONOTONIC,
+        ..PerfEventAttr::default()
+    };
+    let cpu_arg = libc::c_int::try_from(cpu)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "cpu number too large"))?;
+    perf_event_open(&attr, -1, cpu_arg)
+}
+
+/// `PERF_TYPE_SOFTWARE` / `PERF_COUNT_SW_PAGE_FAULTS`.
+const PERF_TYPE_SOFTWARE: u32 = 1;
+const PERF_COUNT_SW_PAGE_FAULTS: u64 = 2;
+/// `PERF_SAMPLE_ADDR`: the faulting address, which perf_sigtrap puts in `si_addr`.
+const PERF_SAMPLE_ADDR: u64 = 1 << 3;
+const ATTR_FLAG_EXCLUDE_KERNEL: u64 = 1 << 5;
+const ATTR_FLAG_EXCLUDE_HV: u64 = 1 << 6;
+const ATTR_FLAG_REMOVE_ON_EXEC: u64 = 1 << 36;
+const ATTR_FLAG_SIGTRAP: u64 = 1 << 37;
+
+/// Makes every user page fault of the calling thread raise SIGTRAP on it synchronously
+/// (`si_code` TRAP_PERF, `si_perf_data` = `sig_data`, `si_addr` the faulting address):
+/// a software page-fault counter with `sigtrap`, period 1. Needs Linux 5.13. Closing the
+/// returned descriptor disarms it.
+pub fn page_fault_sigtrap(sig_data: u64) -> io::Result<OwnedFd> {
+    let attr = PerfEventAttr {
+        kind: PERF_TYPE_SOFTWARE,
+        size: PERF_ATTR_SIZE_VER8,
+        config: PERF_COUNT_SW_PAGE_FAULTS,
+        sample_period: 1,
+        sample_type: PERF_SAMPLE_ADDR,
+        flags: ATTR_FLAG_EXCLUDE_KERNEL
+            | ATTR_FLAG_EXCLUDE_HV
+            | ATTR_FLAG_REMOVE_ON_EXEC
+            | ATTR_FLAG_SIGTRAP,
+        sig_data,
+        ..PerfEventAttr::default()
+    };
+    // pid 0, cpu -1: the calling thread wherever it runs.
+    perf_event_open(&attr, 0, -1)
+}
+
+fn perf_event_open(
+    attr: &PerfEventAttr,
+    pid: libc::pid_t,
+    cpu: libc::c_int,
+) -> io::Result<OwnedFd> {
+    // SAFETY: perf_event_open reads `attr.size` bytes from a valid, initialised
+    // PerfEventAttr that outlives the call; the other arguments are plain integers
+    // (group_fd -1 = no group).
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_perf_event_open,
+            attr as *const PerfEventAttr,
+            pid,
+            cpu,
+            -1 as libc::c_int,
+            PERF_FLAG_FD_CLOEXEC,
+        )
+    };
+    if ret < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the syscall succeeded, so the value is a new descriptor nobody else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(ret as libc::c_int) })
 }
 
 impl Drop for PerfRing {
