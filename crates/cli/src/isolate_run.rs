@@ -84,7 +84,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
         );
         stdout.lock().write_all(&out)?;
     } else {
-        write_human(&outcome, status, args.cpu)?;
+        // A closed stderr must not hide the program's exit status.
+        let _ = write_human(&outcome, status, args.cpu);
     }
     Ok(match status {
         ExitStatus::Exited { code } => i32::from(code),

@@ -64,7 +64,7 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            output::stderr_line(format_args!("error: {e:#}"));
             ExitCode::from(2)
         }
     }

@@ -56,3 +56,10 @@ impl Output {
         }
     }
 }
+
+/// Writes a line to standard error, ignoring a closed or broken stderr (`eprintln!` would
+/// panic there, and a lost message must not change the exit status).
+pub fn stderr_line(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{args}");
+}

@@ -13,6 +13,7 @@ use taskwatch_store::{parse_duration_spec, Recorder, RecorderConfig, RecorderSta
 use taskwatch_wire::proc_event::what;
 
 use crate::args::RecordArgs;
+use crate::output::stderr_line;
 use crate::selection::Selection;
 use crate::session::{Format, Session};
 use crate::watch::{self, positive_duration, Plan};
@@ -46,7 +47,7 @@ pub fn run(args: RecordArgs) -> anyhow::Result<()> {
     };
     let writer = Recorder::start(&path, config)
         .with_context(|| format!("cannot open the history database {}", path.display()))?;
-    eprintln!(
+    stderr_line(format_args!(
         "recording process lifetimes to {}{}",
         path.display(),
         if duration.is_none() {
@@ -54,7 +55,7 @@ pub fn run(args: RecordArgs) -> anyhow::Result<()> {
         } else {
             ""
         }
-    );
+    ));
     let source = SourceConfig {
         connector: ConnectorConfig {
             rcvbuf_bytes: args.rcvbuf,
@@ -90,7 +91,7 @@ pub fn run(args: RecordArgs) -> anyhow::Result<()> {
         .shutdown()
         .context("committing the last lifetimes")?;
     clear_progress();
-    eprintln!("{}", summary(&counts, &stats, &path));
+    stderr_line(format_args!("{}", summary(&counts, &stats, &path)));
     if counts.kernel_lost > 0 || stats.lost > 0 || stats.failed > 0 {
         tracing::warn!(
             kernel_lost = counts.kernel_lost,
@@ -167,6 +168,6 @@ fn show_progress(s: &mut Session) {
 
 fn clear_progress() {
     if std::io::stderr().is_terminal() {
-        eprint!("\r\x1b[K");
+        let _ = write!(std::io::stderr(), "\r\x1b[K");
     }
 }

@@ -52,7 +52,7 @@ pub fn run(args: HistoryArgs) -> anyhow::Result<()> {
         return Err(e).context("writing to standard output");
     }
     if !args.json && table.rows() == 0 {
-        eprintln!("no lifetime matches");
+        crate::output::stderr_line(format_args!("no lifetime matches"));
     }
     finish(out, Ok(()))
 }
