@@ -152,6 +152,46 @@ fn prctl_with_one_cpu_succeeds_then_write_is_killed_and_named() {
 }
 
 #[test]
+fn strict_after_arms_strict_mode_for_a_program_that_never_calls_prctl() {
+    if !common::require_root("strict_after_arms_strict_mode_for_a_program_that_never_calls_prctl") {
+        return;
+    }
+    let dir = common::scratch("isolate-strict-after");
+    let workload = common::compile("isolation_prctl.c", &dir);
+    let cpu = target_cpu().to_string();
+    // The program naps for a minute unless strict mode arms and signals it (TERM here, to
+    // see the chosen signal) on its first nanosleep after 100 ms.
+    let out = isolate_run(&[
+        "--cpu",
+        &cpu,
+        "--allow-unisolated",
+        "--strict=TERM",
+        "--strict-after",
+        "100ms",
+        "--json",
+        "--",
+        workload.to_str().unwrap(),
+        "naps",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(128 + 15), "stderr: {stderr}");
+    let v = summary(&out);
+    assert_eq!(v["signal"], 15, "{v}");
+    let violations = v["strict_violations"].as_array().unwrap();
+    assert!(!violations.is_empty(), "{v}");
+    let what = violations[0]["what"].as_str().unwrap();
+    assert!(
+        what.starts_with("syscall clock_nanosleep") || what.starts_with("syscall nanosleep"),
+        "{v}"
+    );
+    let pid = v["pid"].as_u64().unwrap();
+    assert!(
+        stderr.contains(&format!("strict: pid {pid} cpu {cpu}: {what} at +")),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn a_spinning_program_has_its_ticks_attributed_with_the_reason() {
     if !common::require_root("a_spinning_program_has_its_ticks_attributed_with_the_reason") {
         return;

@@ -3,7 +3,9 @@
  *             with EINVAL; prints "prctl=-1 errno=22" and exits 0.
  *   one-cpu:  prctl(48, ENABLE) must return 0 and prctl(49) the flags (else exit 3/4),
  *             then write(1, "hello\n", 6): strict mode must kill it before the write.
- *   spin:     spin 300 ms on the vDSO clock without a system call, exit 0. */
+ *   spin:     spin 300 ms on the vDSO clock without a system call, exit 0.
+ *   naps:     sleep 10 ms at a time, never calling the prctl, for 60 s (a hang guard),
+ *             then exit 0: --strict-after must end it sooner, with a signal. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
@@ -51,6 +53,12 @@ int main(int argc, char **argv) {
         double end = now() + 0.3;
         while (now() < end)
             spins++;
+        return 0;
+    }
+    if (strcmp(argv[1], "naps") == 0) {
+        struct timespec nap = {0, 10 * 1000 * 1000};
+        for (int i = 0; i < 6000; i++)
+            nanosleep(&nap, NULL);
         return 0;
     }
     return 2;
