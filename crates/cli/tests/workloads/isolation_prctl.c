@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,6 +42,18 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (strcmp(argv[1], "one-cpu") == 0) {
+        /* As the series asks of isolated programs: no page fault may follow the prctl
+         * (strict mode reports it), so lock every page mapped now, libc's write too. */
+        if (mlockall(MCL_CURRENT) != 0)
+            return 6;
+        /* Then fault 64 fresh pages just before the prctl: those faults are still in the
+         * trace ring when the prctl is answered, and must not count as violations. */
+        char *fresh = mmap(NULL, 64 * 4096, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (fresh == MAP_FAILED)
+            return 7;
+        for (int i = 0; i < 64; i++)
+            fresh[i * 4096] = 1;
         if (prctl(PR_SET_TASK_ISOLATION, PR_TASK_ISOLATION_ENABLE, 0, 0, 0) != 0)
             return 3;
         if (prctl(PR_GET_TASK_ISOLATION, 0, 0, 0, 0) != PR_TASK_ISOLATION_ENABLE)

@@ -208,7 +208,10 @@ pub fn run(
                 error_code,
             } = event.kind
             {
-                if event.cpu == cpu && strict.get(event.pid).is_some() {
+                // A fault traced before the thread was armed (still in the ring when the
+                // prctl was answered) is no violation.
+                let armed = strict.get(event.pid).map(|t| t.armed_ns);
+                if event.cpu == cpu && armed.is_some_and(|at| event.time_ns >= at) {
                     let what = format!("page fault (error code {error_code:#x}) at {address:#x}");
                     strict.violate(event.pid, pid, what, event.time_ns);
                 }
