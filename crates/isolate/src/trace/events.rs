@@ -219,18 +219,26 @@ pub struct Tracepoint {
     format: Format,
 }
 
+impl Tracepoint {
+    /// The tracepoint `name` (`system:event`) described by the tracefs `format` file
+    /// `text`; None when the text does not parse or has no 16-bit `ID`.
+    pub fn from_format(name: &str, text: &str) -> Option<Tracepoint> {
+        let format = tracepoint::parse_format(text).ok()?;
+        let id = u16::try_from(format.id?).ok()?;
+        Some(Tracepoint {
+            name: name.to_owned(),
+            id,
+            format,
+        })
+    }
+}
+
 /// Loads `events/<system>/<event>/format` under `tracefs`; None when the kernel lacks
 /// the event (it is then not traced; [`missing`] lists them).
 pub fn load(tracefs: &Path, system: &str, event: &str) -> Option<Tracepoint> {
     let dir = tracefs.join("events").join(system).join(event);
     let text = std::fs::read_to_string(dir.join("format")).ok()?;
-    let format = tracepoint::parse_format(&text).ok()?;
-    let id = u16::try_from(format.id?).ok()?;
-    Some(Tracepoint {
-        name: format!("{system}:{event}"),
-        id,
-        format,
-    })
+    Tracepoint::from_format(&format!("{system}:{event}"), &text)
 }
 
 /// The (system, event) pairs of `list` that tracefs lacks.
@@ -398,15 +406,9 @@ mod tests {
 
     #[test]
     fn decodes_a_switch_by_its_format() {
-        let format = tracepoint::parse_format(SWITCH_FORMAT).unwrap();
-        let decoder = Decoder::new(
-            [Tracepoint {
-                name: "sched:sched_switch".into(),
-                id: 300,
-                format,
-            }],
-            1,
-        );
+        let tp = Tracepoint::from_format("sched:sched_switch", SWITCH_FORMAT).unwrap();
+        assert_eq!(tp.id, 300);
+        let decoder = Decoder::new([tp], 1);
         let mut raw = vec![0u8; 64];
         raw[0..2].copy_from_slice(&300u16.to_ne_bytes());
         raw[4..8].copy_from_slice(&77i32.to_ne_bytes());
