@@ -228,7 +228,13 @@ impl Attributor {
                     emit(Class::Task, detail, start, t);
                 }
                 if *next_pid != 0 && !(self.is_program)(*next_pid) {
-                    self.task = Some((next_comm.clone(), t));
+                    // PR_SET_NAME can empty a comm: name the task by its pid then.
+                    let detail = if next_comm.is_empty() {
+                        format!("pid {next_pid}")
+                    } else {
+                        next_comm.clone()
+                    };
+                    self.task = Some((detail, t));
                 }
             }
             Kind::Migrate {
@@ -523,6 +529,26 @@ mod tests {
                 (Class::PageFault, "write to a not-present page", 0),
                 (Class::Task, "kworker/1:0", 50),
             ]
+        );
+    }
+
+    #[test]
+    fn a_task_with_an_empty_comm_is_named_by_its_pid() {
+        let switch = |time, prev_pid, next_pid, next_comm: &str| {
+            let kind = Kind::Switch {
+                prev_pid,
+                next_pid,
+                next_comm: next_comm.into(),
+            };
+            ev(time, 1, prev_pid, kind)
+        };
+        let out = run(
+            false,
+            &[switch(10, 500, 42, ""), switch(30, 42, 500, "prog")],
+        );
+        assert_eq!(
+            (out[0].class, out[0].detail.as_str(), out[0].duration_ns()),
+            (Class::Task, "pid 42", 20)
         );
     }
 }
