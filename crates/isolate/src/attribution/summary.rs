@@ -53,7 +53,8 @@ impl Summary {
                 max_ns: 0,
             });
         row.count += 1;
-        row.total_ns += duration_ns;
+        // Durations come from record bytes (an NMI's delta_ns): saturate, never wrap.
+        row.total_ns = row.total_ns.saturating_add(duration_ns);
         row.max_ns = row.max_ns.max(duration_ns);
     }
 
@@ -203,6 +204,19 @@ mod tests {
         assert!(
             table.lines().nth(2).unwrap().starts_with("tick "),
             "{table}"
+        );
+    }
+
+    #[test]
+    fn summary_totals_saturate_instead_of_overflowing() {
+        let mut s = Summary::default();
+        for _ in 0..3 {
+            s.add_counted(Class::Nmi, "handler", u64::MAX / 2);
+        }
+        let row = s.get(Class::Nmi, "handler").unwrap();
+        assert_eq!(
+            (row.count, row.total_ns, row.max_ns),
+            (3, u64::MAX, u64::MAX / 2)
         );
     }
 }
