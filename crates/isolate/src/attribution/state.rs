@@ -247,7 +247,13 @@ impl Attributor {
                 emit(Class::Migration, detail, t, t);
             }
             Kind::SysEnter { nr, args } if (self.is_program)(event.pid) => {
-                self.syscalls.insert(event.pid, (*nr, *args, t));
+                // exit and exit_group never return: an entry kept for them would stay
+                // (one per exited thread) and pair with the sys_exit of a reused tid.
+                if matches!(*nr, syscalls::EXIT | syscalls::EXIT_GROUP) {
+                    self.syscalls.remove(&event.pid);
+                } else {
+                    self.syscalls.insert(event.pid, (*nr, *args, t));
+                }
             }
             Kind::SysExit { .. } => {
                 if let Some((nr, _, start)) = self.syscalls.remove(&event.pid) {
@@ -550,5 +556,20 @@ mod tests {
             (out[0].class, out[0].detail.as_str(), out[0].duration_ns()),
             (Class::Task, "pid 42", 20)
         );
+    }
+
+    #[test]
+    fn an_exiting_thread_leaves_no_syscall_open_for_its_reused_tid() {
+        let enter = |time, nr| ev(time, 1, 500, Kind::SysEnter { nr, args: [0; 6] });
+        let out = run(
+            false,
+            &[
+                enter(10, syscalls::WRITE),
+                enter(20, syscalls::EXIT),
+                // Much later, a task reusing tid 500 returns from a syscall on the CPU.
+                ev(5_000_000, 1, 500, Kind::SysExit { nr: 0 }),
+            ],
+        );
+        assert_eq!(out, []);
     }
 }
