@@ -8,6 +8,7 @@ mod args;
 mod bench;
 mod daemon;
 mod exits;
+mod exits_connect;
 mod history;
 mod isolate_check;
 mod output;

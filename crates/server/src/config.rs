@@ -82,6 +82,9 @@ pub struct SourceSettings {
     pub batch_wait_us: u64,
     /// Read /proc/PID/cmdline at each exec.
     pub argv: bool,
+    /// Listen to taskstats (one listener shard per CPU) so exit events can carry the
+    /// kernel's statistics for registrations asking `exit_stats`.
+    pub exit_stats: bool,
 }
 
 impl Default for SourceSettings {
@@ -90,6 +93,7 @@ impl Default for SourceSettings {
             rcvbuf_bytes: 64 << 20,
             batch_wait_us: 200,
             argv: true,
+            exit_stats: true,
         }
     }
 }

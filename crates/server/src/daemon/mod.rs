@@ -17,7 +17,9 @@ use taskwatch_core::clock::WallClock;
 use taskwatch_kernel::capabilities::{self, CAP_SYS_PTRACE};
 use taskwatch_kernel::clock::{monotonic_ns, realtime_minus_monotonic_ns};
 use taskwatch_kernel::connector::ConnectorConfig;
+use taskwatch_kernel::exec_trace::ExecTraceError;
 use taskwatch_kernel::source::{LiveSource, SourceConfig, SourceError};
+use taskwatch_kernel::taskstats::ListenerConfig;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinSet;
 
@@ -98,7 +100,7 @@ pub fn run(config: DaemonConfig, stop: Arc<AtomicBool>) -> Result<(), DaemonErro
         batch_wait: Duration::from_micros(config.source.batch_wait_us),
         ..SourceConfig::default()
     };
-    let (source, exec_error) = LiveSource::open(&source_config)?;
+    let (source, exec_error, exit_stats) = open_source(source_config, config.source.exit_stats)?;
     if let Some(e) = exec_error {
         tracing::warn!(
             "exec paths will come from /proc and may be missing for short-lived processes: {e}"
@@ -150,6 +152,7 @@ pub fn run(config: DaemonConfig, stop: Arc<AtomicBool>) -> Result<(), DaemonErro
         limits: config.limits.clone(),
         access: config.access.clone(),
         instance: format!("{}-{}", std::process::id(), monotonic_ns()),
+        exit_stats,
         realtime_minus_monotonic_ns: offset,
         next_id: AtomicU64::new(1),
         open: AtomicUsize::new(0),
@@ -208,6 +211,27 @@ pub fn run(config: DaemonConfig, stop: Arc<AtomicBool>) -> Result<(), DaemonErro
     reader_result.map_err(DaemonError::Reader)?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Opens the kernel source, with taskstats listeners when `exit_stats`; a taskstats
+/// listener that cannot open is not fatal: exits then go out without statistics.
+fn open_source(
+    mut config: SourceConfig,
+    exit_stats: bool,
+) -> Result<(LiveSource, Option<ExecTraceError>, bool), DaemonError> {
+    if exit_stats {
+        config.exit_stats = Some(ListenerConfig::default());
+        match LiveSource::open(&config) {
+            Ok((source, exec_error)) => return Ok((source, exec_error, true)),
+            Err(SourceError::Taskstats(e)) => {
+                tracing::warn!("exit statistics are off: {e}");
+                config.exit_stats = None;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let (source, exec_error) = LiveSource::open(&config)?;
+    Ok((source, exec_error, false))
 }
 
 async fn accept_loop(
