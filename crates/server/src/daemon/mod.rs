@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use taskwatch_core::clock::WallClock;
-use taskwatch_kernel::capabilities::{self, CAP_SYS_PTRACE};
+use taskwatch_kernel::capabilities::{self, CAP_NET_ADMIN, CAP_SYS_PTRACE};
 use taskwatch_kernel::clock::{monotonic_ns, realtime_minus_monotonic_ns};
 use taskwatch_kernel::connector::ConnectorConfig;
 use taskwatch_kernel::exec_trace::ExecTraceError;
@@ -129,7 +129,8 @@ pub fn run(config: DaemonConfig, stop: Arc<AtomicBool>) -> Result<(), DaemonErro
         None => None,
     };
     // Every kernel socket and file we need is open: from here on, only reading other
-    // users' /proc/PID/exe needs privilege. No other thread exists yet, so this covers all.
+    // users' /proc/PID/exe needs privilege. The only threads started yet are the taskstats
+    // shards, which dropped theirs; every later thread inherits this thread's sets.
     let caps = capabilities::keep_only(&[CAP_SYS_PTRACE])?;
     tracing::info!(
         effective = format!("{:#x}", caps.effective),
@@ -220,7 +221,12 @@ fn open_source(
     exit_stats: bool,
 ) -> Result<(LiveSource, Option<ExecTraceError>, bool), DaemonError> {
     if exit_stats {
-        config.exit_stats = Some(ListenerConfig::default());
+        // The shard threads start now, before the capabilities are dropped on this thread:
+        // they drop theirs themselves, keeping only what deregistering at stop needs.
+        config.exit_stats = Some(ListenerConfig {
+            thread_capabilities: Some(vec![CAP_NET_ADMIN]),
+            ..ListenerConfig::default()
+        });
         match LiveSource::open(&config) {
             Ok((source, exec_error)) => return Ok((source, exec_error, true)),
             Err(SourceError::Taskstats(e)) => {
