@@ -51,6 +51,13 @@ pub struct DaemonArgs {
     /// Serve Prometheus metrics on this loopback address (e.g. 127.0.0.1:9464).
     #[arg(long, value_name = "ADDR")]
     pub metrics: Option<std::net::SocketAddr>,
+    /// Also record every task lifetime to the history database, from the same kernel
+    /// reader (`taskwatch record`'s recorder; config: `[record]`).
+    #[arg(long)]
+    pub record: bool,
+    /// With --record (or `[record]` in the config): the history database.
+    #[arg(long, value_name = "PATH", help = db_help())]
+    pub db: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

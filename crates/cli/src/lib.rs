@@ -7,6 +7,7 @@
 mod args;
 mod bench;
 mod daemon;
+mod daemon_history;
 mod exits;
 mod exits_connect;
 mod history;

@@ -4,6 +4,7 @@
 //! Threads: the kernel reader (one, see `reader`) and the connection runtime (tokio,
 //! current-thread, on the caller's thread): the event path never waits for a client.
 
+pub mod extension;
 mod reader;
 pub mod socket;
 
@@ -30,6 +31,7 @@ use crate::machine::Machine;
 use crate::metrics::Metrics;
 use crate::protocol::{error_line, ErrorCode, RequestError};
 use crate::router::Router;
+use extension::ReaderExtension;
 
 /// How long clients get to take their last events and the shutdown notice.
 const GOODBYE: Duration = Duration::from_secs(3);
@@ -76,8 +78,13 @@ pub enum DaemonError {
     Reader(String),
 }
 
-/// Runs the daemon until `stop` is set (by SIGTERM or SIGINT) or the source fails.
-pub fn run(config: DaemonConfig, stop: Arc<AtomicBool>) -> Result<(), DaemonError> {
+/// Runs the daemon until `stop` is set (by SIGTERM or SIGINT) or the source fails;
+/// `extension` runs on the kernel reader thread (see [`extension::ReaderExtension`]).
+pub fn run(
+    config: DaemonConfig,
+    stop: Arc<AtomicBool>,
+    extension: Option<Box<dyn ReaderExtension>>,
+) -> Result<(), DaemonError> {
     let machine = Machine::read()?;
     let gid = match &config.group {
         Some(g) => {
@@ -161,10 +168,18 @@ pub fn run(config: DaemonConfig, stop: Arc<AtomicBool>) -> Result<(), DaemonErro
 
     let (ready_tx, ready_rx) = oneshot::channel();
     let (shutdown_tx, shutdown_rx) = watch::channel(None);
-    let reader_stop = Arc::clone(&stop);
+    let parts = reader::ReaderParts {
+        source,
+        fanout,
+        metrics: Arc::clone(&metrics),
+        extension,
+        stop: Arc::clone(&stop),
+        ready: ready_tx,
+        shutdown: shutdown_tx,
+    };
     let reader = std::thread::Builder::new()
         .name("kernel-reader".into())
-        .spawn(move || reader::run(source, fanout, reader_stop, ready_tx, shutdown_tx))
+        .spawn(move || reader::run(parts))
         .map_err(DaemonError::Runtime)?;
 
     let runtime = tokio::runtime::Builder::new_current_thread()
