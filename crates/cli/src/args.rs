@@ -51,6 +51,13 @@ pub struct DaemonArgs {
     /// Serve Prometheus metrics on this loopback address (e.g. 127.0.0.1:9464).
     #[arg(long, value_name = "ADDR")]
     pub metrics: Option<std::net::SocketAddr>,
+    /// Also record every task lifetime to the history database, from the same kernel
+    /// reader (`taskwatch record`'s recorder; config: `[record]`).
+    #[arg(long)]
+    pub record: bool,
+    /// With --record (or `[record]` in the config): the history database.
+    #[arg(long, value_name = "PATH", help = db_help())]
+    pub db: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -196,6 +203,12 @@ pub struct ExitsArgs {
     /// Receive buffer of each taskstats shard socket (e.g. 512K, 64M; 4K to 1G).
     #[arg(long, default_value = "32M", value_name = "SIZE", value_parser = parse_size)]
     pub rcvbuf: usize,
+    /// Receive the exits and their statistics from a running `taskwatch daemon` instead of
+    /// listening to taskstats here [default socket: /run/taskwatch/taskwatch.sock];
+    /// --cpus then selects the CPUs the daemon routes from.
+    #[arg(long, value_name = "SOCKET", num_args = 0..=1,
+          default_missing_value = "/run/taskwatch/taskwatch.sock")]
+    pub connect: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

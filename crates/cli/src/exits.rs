@@ -17,7 +17,10 @@ use crate::session::Format;
 use crate::watch::{self, positive_duration, Plan};
 use crate::watchers::exits::ExitsPrinter;
 
-pub fn run(args: ExitsArgs) -> anyhow::Result<()> {
+pub fn run(mut args: ExitsArgs) -> anyhow::Result<()> {
+    if let Some(socket) = args.connect.take() {
+        return crate::exits_connect::run(args, socket);
+    }
     let selection = Selection::new(
         &["exit".to_string()],
         &args.tasks.pid,
@@ -73,7 +76,7 @@ pub fn run(args: ExitsArgs) -> anyhow::Result<()> {
 }
 
 /// Turns delay accounting on for the run when asked; otherwise says once when it is off.
-fn delay_accounting(args: &ExitsArgs) -> anyhow::Result<Option<DelayacctGuard>> {
+pub(crate) fn delay_accounting(args: &ExitsArgs) -> anyhow::Result<Option<DelayacctGuard>> {
     if args.enable_delayacct {
         let guard = DelayacctGuard::enable()
             .context("--enable-delayacct: cannot write /proc/sys/kernel/task_delayacct")?;

@@ -7,7 +7,9 @@
 mod args;
 mod bench;
 mod daemon;
+mod daemon_history;
 mod exits;
+mod exits_connect;
 mod history;
 mod isolate_check;
 mod isolate_probe;

@@ -104,7 +104,11 @@ pub fn run(args: RecordArgs) -> anyhow::Result<()> {
 }
 
 /// One line: what was recorded, what is on disk, and every loss.
-fn summary(counts: &RecordCounts, stats: &RecorderStats, path: &std::path::Path) -> String {
+pub(crate) fn summary(
+    counts: &RecordCounts,
+    stats: &RecorderStats,
+    path: &std::path::Path,
+) -> String {
     let mut line = format!(
         "recorded {} processes ({} without statistics)",
         counts.processes, counts.without_stats

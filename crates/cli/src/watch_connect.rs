@@ -24,7 +24,7 @@ use crate::watch::{positive_duration, use_color};
 /// How often the stop conditions are looked at while no event comes.
 const POLL: Duration = Duration::from_millis(100);
 /// Retry interval while the daemon is away.
-const RECONNECT: Duration = Duration::from_millis(200);
+pub(crate) const RECONNECT: Duration = Duration::from_millis(200);
 
 pub fn run(args: WatchArgs, socket: PathBuf) -> anyhow::Result<()> {
     if args.stats || args.audit.is_some() {
@@ -61,6 +61,7 @@ pub fn run(args: WatchArgs, socket: PathBuf) -> anyhow::Result<()> {
         children: args.tasks.children,
         uids,
         comms: args.tasks.comm.clone(),
+        exit_stats: false,
     };
     let duration = positive_duration(args.duration)?;
     let format = match (args.quiet, args.json) {
@@ -70,11 +71,7 @@ pub fn run(args: WatchArgs, socket: PathBuf) -> anyhow::Result<()> {
             color: use_color(args.color),
         },
     };
-    let stop = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(sig, Arc::clone(&stop))
-            .context("installing signal handlers")?;
-    }
+    let stop = stop_on_signals()?;
     let mut client = Client::connect(ClientConfig {
         socket: socket.clone(),
         registrations: vec![registration],
@@ -100,8 +97,22 @@ pub fn run(args: WatchArgs, socket: PathBuf) -> anyhow::Result<()> {
         header_printed: false,
         write_error: None,
     });
-    let deadline = duration.map(|d| Instant::now() + d);
     let table = ProcessTable::new();
+    receive(&mut client, &stop, duration, |received| match received {
+        Received::Event(e) => print_event(&e, &table),
+        Received::Gap(g) => print_gap(&g),
+    })
+}
+
+/// Hands every event to `on` until the count is reached, `duration` passes or a signal
+/// comes, flushing the session's output as it goes.
+pub(crate) fn receive(
+    client: &mut Client,
+    stop: &AtomicBool,
+    duration: Option<Duration>,
+    mut on: impl FnMut(Received),
+) -> anyhow::Result<()> {
+    let deadline = duration.map(|d| Instant::now() + d);
     loop {
         if stop.load(Ordering::Relaxed) || session::with(|s| s.done()).unwrap_or(true) {
             break;
@@ -113,15 +124,23 @@ pub fn run(args: WatchArgs, socket: PathBuf) -> anyhow::Result<()> {
             },
             None => POLL,
         };
-        match client.next(timeout)? {
-            Some(Received::Event(e)) => print_event(&e, &table),
-            Some(Received::Gap(g)) => print_gap(&g),
-            None => {}
+        if let Some(received) = client.next(timeout)? {
+            on(received);
         }
         flush()?;
     }
     flush()?;
     Ok(())
+}
+
+/// A flag set by SIGINT or SIGTERM.
+pub(crate) fn stop_on_signals() -> anyhow::Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))
+            .context("installing signal handlers")?;
+    }
+    Ok(stop)
 }
 
 fn print_event(e: &RemoteEvent, table: &ProcessTable) {

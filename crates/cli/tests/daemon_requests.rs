@@ -55,7 +55,8 @@ fn requests_are_checked_and_the_connection_stays_usable() {
     let daemon = Daemon::start(&dir.join("s.sock"), &[]);
     let mut c = RawClient::connect(&daemon.socket);
     let hello = c.values()[0].clone();
-    assert_eq!(hello["protocol"], 1);
+    assert_eq!(hello["protocol"], 2);
+    assert_eq!(hello["exit_stats"], true);
     assert_eq!(hello["sees"], "all");
     assert_eq!(hello["uid"], 0);
     let max = hello["limits"]["max_request_bytes"].as_u64().unwrap() as usize;
@@ -101,9 +102,9 @@ fn requests_are_checked_and_the_connection_stays_usable() {
         ),
         (
             8,
-            "{\"op\":\"hello\",\"protocol\":2}",
+            "{\"op\":\"hello\",\"protocol\":3}",
             "unsupported_protocol",
-            "speaks 1",
+            "speaks 1 to 2",
         ),
     ] {
         let line = format!("{{\"tag\":{tag},{}", body.trim_start_matches('{'));
@@ -148,6 +149,10 @@ fn requests_are_checked_and_the_connection_stays_usable() {
     );
     assert_eq!(reply["reply"], "registered", "{reply}");
     assert_eq!(reply["events"], serde_json::json!(["exit"]));
+    // Protocol 1 is still spoken.
+    c.send("{\"op\":\"hello\",\"protocol\":1}");
+    let hellos = || c.values().iter().filter(|v| v["reply"] == "hello").count();
+    wait_for("a second hello", || hellos() == 2);
     let marker = run_pinned(0, "/bin/true");
     wait_for("the marker's exit", || saw_exit(&c.events(), marker));
     assert!(c

@@ -7,6 +7,8 @@ use crate::sys::caps;
 
 /// CAP_SYS_PTRACE: read /proc/PID/exe of other users' tasks.
 pub const CAP_SYS_PTRACE: u32 = 19;
+/// CAP_NET_ADMIN: taskstats listener (de)registration.
+pub const CAP_NET_ADMIN: u32 = 12;
 /// CAP_SETPCAP: needed to shrink the bounding set.
 const CAP_SETPCAP: u32 = 8;
 

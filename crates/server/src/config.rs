@@ -82,6 +82,9 @@ pub struct SourceSettings {
     pub batch_wait_us: u64,
     /// Read /proc/PID/cmdline at each exec.
     pub argv: bool,
+    /// Listen to taskstats (one listener shard per CPU) so exit events can carry the
+    /// kernel's statistics for registrations asking `exit_stats`.
+    pub exit_stats: bool,
 }
 
 impl Default for SourceSettings {
@@ -90,6 +93,7 @@ impl Default for SourceSettings {
             rcvbuf_bytes: 64 << 20,
             batch_wait_us: 200,
             argv: true,
+            exit_stats: true,
         }
     }
 }
@@ -112,6 +116,22 @@ pub struct DaemonConfig {
     pub access: AccessConfig,
     /// The kernel source.
     pub source: SourceSettings,
+    /// Record every task lifetime to the history database (`[record]`; absent: off).
+    pub record: Option<RecordSettings>,
+}
+
+/// The history recorder run on the reader thread (`taskwatch record`'s settings).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RecordSettings {
+    /// The database; `None`: the default location.
+    pub db: Option<PathBuf>,
+    /// Also record a lifetime per thread.
+    pub threads: bool,
+    /// Delete lifetimes that ended longer ago than this ("30d", "12h").
+    pub max_age: Option<String>,
+    /// Keep the database under this many bytes, deleting the oldest first.
+    pub max_size: Option<u64>,
 }
 
 impl Default for DaemonConfig {
@@ -124,6 +144,7 @@ impl Default for DaemonConfig {
             limits: Limits::default(),
             access: AccessConfig::default(),
             source: SourceSettings::default(),
+            record: None,
         }
     }
 }
@@ -164,6 +185,10 @@ mod tests {
         assert_eq!(c.limits.queue_bytes, 1024);
         assert_eq!(c.limits.max_registrations, 64);
         assert_eq!(c.access.see_all_uids, vec![1000]);
+        let c = DaemonConfig::from_toml("[record]\ndb = \"/tmp/h.db\"\n").unwrap();
+        assert_eq!(c.record.unwrap().db, Some(PathBuf::from("/tmp/h.db")));
+        let e = DaemonConfig::from_toml("[record]\ndatabase = \"x\"\n").unwrap_err();
+        assert!(e.contains("database"), "{e}");
         let e = DaemonConfig::from_toml("[limits]\nqueue_byte = 1\n").unwrap_err();
         assert!(e.contains("queue_byte"), "{e}");
     }

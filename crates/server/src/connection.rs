@@ -18,7 +18,8 @@ use crate::line_reader::{LineOutcome, LineReader};
 use crate::machine::Machine;
 use crate::metrics::Metrics;
 use crate::protocol::{
-    error_line, parse_request, ErrorCode, Hello, Reply, Request, RequestError, PROTOCOL_VERSION,
+    error_line, parse_request, ErrorCode, Hello, Reply, Request, RequestError,
+    OLDEST_PROTOCOL_VERSION, PROTOCOL_VERSION,
 };
 use crate::queue::Drained;
 use crate::router::{RouteError, Router};
@@ -32,6 +33,8 @@ pub(crate) struct Shared {
     pub limits: Limits,
     pub access: AccessConfig,
     pub instance: String,
+    /// The daemon listens to taskstats: exit events can carry `stats`.
+    pub exit_stats: bool,
     pub realtime_minus_monotonic_ns: i128,
     pub next_id: AtomicU64,
     pub open: AtomicUsize,
@@ -170,6 +173,7 @@ fn hello(shared: &Shared, peer: Peer, visibility: Visibility) -> Hello {
         possible_cpus: shared.machine.possible.to_string(),
         uid: peer.uid,
         sees: visibility.name(),
+        exit_stats: shared.exit_stats,
         limits: shared.limits.info(),
     }
 }
@@ -206,12 +210,17 @@ fn apply(
     let refuse =
         |code, message: String| Err(RequestError::new(code, message).with_tag(tag.clone()));
     match request {
-        Request::Hello { protocol } if protocol != PROTOCOL_VERSION => refuse(
-            ErrorCode::UnsupportedProtocol,
-            format!(
-                "protocol {protocol} is not spoken here: this server speaks {PROTOCOL_VERSION}"
-            ),
-        ),
+        Request::Hello { protocol }
+            if !(OLDEST_PROTOCOL_VERSION..=PROTOCOL_VERSION).contains(&protocol) =>
+        {
+            refuse(
+                ErrorCode::UnsupportedProtocol,
+                format!(
+                    "protocol {protocol} is not spoken here: this server speaks \
+                     {OLDEST_PROTOCOL_VERSION} to {PROTOCOL_VERSION}"
+                ),
+            )
+        }
         Request::Hello { .. } => Ok(Reply::Hello(hello(shared, sub.peer, sub.visibility))),
         Request::Ping => Ok(Reply::Pong { tag }),
         Request::Register(r) => {
@@ -222,6 +231,12 @@ fn apply(
                     format!(
                         "this connection holds {held} registrations, the most allowed; deregister one first"
                     ),
+                );
+            }
+            if r.exit_stats && !shared.exit_stats {
+                return refuse(
+                    ErrorCode::ExitStatsUnavailable,
+                    "exit_stats: this daemon does not listen to taskstats (see its log)".into(),
                 );
             }
             let limits = FilterLimits {

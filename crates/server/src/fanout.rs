@@ -4,9 +4,11 @@
 use std::sync::{Arc, Mutex};
 
 use taskwatch_core::clock::WallClock;
-use taskwatch_core::{json, Ctx, Kind, Verdict};
+use taskwatch_core::exit_stats::ExitStats;
+use taskwatch_core::{json, Ctx, EventKind, Kind, Verdict};
 
 use crate::metrics::Metrics;
+use crate::protocol::exit_stats::write_stats_member;
 use crate::queue::{Line, Pushed};
 use crate::router::Router;
 use crate::subscriber::Subscriber;
@@ -16,6 +18,24 @@ pub struct Fanout {
     router: Arc<Router>,
     metrics: Arc<Metrics>,
     renderer: Mutex<Renderer>,
+}
+
+/// An event's lines, each rendered at most once: the `watch --json` line, and the same
+/// with the exit statistics for registrations that asked for them.
+#[derive(Default)]
+struct Lines {
+    plain: Option<Line>,
+    with_stats: Option<Line>,
+}
+
+/// `plain` (an object ending in `}\n`) with the `stats` member added at its end.
+fn with_stats_member(plain: &Line, stats: &ExitStats) -> Line {
+    let body = plain.strip_suffix(b"}\n").unwrap_or(plain);
+    let mut out = Vec::with_capacity(plain.len() + 1500);
+    out.extend_from_slice(body);
+    write_stats_member(&mut out, stats);
+    out.extend_from_slice(b"}\n");
+    Arc::from(out)
 }
 
 struct Renderer {
@@ -44,26 +64,56 @@ impl Fanout {
         }
         self.metrics.event_in(&ctx.event.kind);
         let table = self.router.load();
-        let mut line: Option<Line> = None;
+        let mut lines = Lines::default();
         if kind == Kind::Lost {
             // A loss has no CPU and no task: everyone may be missing events.
             for sub in &table.registered {
-                self.deliver(sub, ctx, kind, &mut line);
+                self.deliver(sub, ctx, kind, &mut lines, false);
             }
             return Verdict::Continue;
         }
+        // An exit's CPU is where the task exited: the CPU whose taskstats listeners the
+        // kernel sends its statistics to.
         for route in table.cpu(ctx.event.cpu) {
-            if route.subscriber.visibility.may_see(ctx.task)
-                && route.interests.iter().any(|i| i.matches(ctx))
-            {
-                self.deliver(&route.subscriber, ctx, kind, &mut line);
+            if !route.subscriber.visibility.may_see(ctx.task) {
+                continue;
+            }
+            let (mut wanted, mut with_stats) = (false, false);
+            for interest in route.interests.iter().filter(|i| i.matches(ctx)) {
+                wanted = true;
+                with_stats |= interest.exit_stats;
+            }
+            if wanted {
+                self.deliver(&route.subscriber, ctx, kind, &mut lines, with_stats);
             }
         }
         Verdict::Continue
     }
 
-    fn deliver(&self, sub: &Subscriber, ctx: &Ctx<'_>, kind: Kind, line: &mut Option<Line>) {
-        let line = line.get_or_insert_with(|| self.render(ctx));
+    fn deliver(
+        &self,
+        sub: &Subscriber,
+        ctx: &Ctx<'_>,
+        kind: Kind,
+        lines: &mut Lines,
+        with_stats: bool,
+    ) {
+        let line = match (with_stats, &ctx.event.kind) {
+            (
+                true,
+                EventKind::Exit {
+                    stats: Some(stats), ..
+                },
+            ) => {
+                if lines.with_stats.is_none() {
+                    let plain = lines.plain.get_or_insert_with(|| self.render(ctx));
+                    lines.with_stats = Some(with_stats_member(plain, stats));
+                }
+                lines.with_stats.as_ref()
+            }
+            _ => Some(&*lines.plain.get_or_insert_with(|| self.render(ctx))),
+        };
+        let Some(line) = line else { return };
         match sub.offer(line, ctx.event.ts_ns) {
             Pushed::Queued => self.metrics.event_out(kind),
             Pushed::Dropped => self.metrics.queue_drop(),

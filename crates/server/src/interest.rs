@@ -25,6 +25,8 @@ pub struct Interest {
     children: bool,
     uids: Vec<u32>,
     comms: Vec<Comm>,
+    /// Exit events go out with their taskstats records (`stats`).
+    pub exit_stats: bool,
 }
 
 impl Interest {
@@ -108,6 +110,7 @@ impl Interest {
             children: request.children,
             uids: request.uids.clone(),
             comms,
+            exit_stats: request.exit_stats,
         })
     }
 

@@ -3,9 +3,11 @@
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 use taskwatch_core::{EventKind, Kind, LossSource};
 
+use crate::daemon::extension::HistoryCounts;
 use crate::router::Router;
 
 const SOURCES: [LossSource; 4] = [
@@ -26,6 +28,8 @@ pub struct Metrics {
     connections: AtomicU64,
     connections_refused: AtomicU64,
     requests_refused: AtomicU64,
+    /// The history recorder's counters, when the daemon records.
+    history: Mutex<Option<HistoryCounts>>,
 }
 
 fn source_index(s: LossSource) -> usize {
@@ -68,6 +72,64 @@ impl Metrics {
     /// Counts a refused request.
     pub fn request_refused(&self) {
         add(&self.requests_refused, 1);
+    }
+
+    /// Publishes the history recorder's counters (rendered from now on).
+    pub fn set_history(&self, counts: HistoryCounts) {
+        *self.history.lock().unwrap_or_else(|p| p.into_inner()) = Some(counts);
+    }
+
+    fn render_history(&self, out: &mut String) {
+        let Some(h) = *self.history.lock().unwrap_or_else(|p| p.into_inner()) else {
+            return;
+        };
+        header(
+            out,
+            "taskwatch_history_recorded_total",
+            "counter",
+            "Lifetimes handed to the history writer, by kind.",
+        );
+        let _ = writeln!(
+            out,
+            "taskwatch_history_recorded_total{{kind=\"process\"}} {}",
+            h.processes
+        );
+        let _ = writeln!(
+            out,
+            "taskwatch_history_recorded_total{{kind=\"thread\"}} {}",
+            h.threads
+        );
+        header(
+            out,
+            "taskwatch_history_committed_total",
+            "counter",
+            "Lifetimes committed to the history database.",
+        );
+        let _ = writeln!(out, "taskwatch_history_committed_total {}", h.committed);
+        header(
+            out,
+            "taskwatch_history_lost_total",
+            "counter",
+            "Lifetimes missing from the history, by cause (kernel losses are in taskwatch_lost_total).",
+        );
+        for (cause, n) in [
+            ("writer_queue", h.lost_writer_queue),
+            ("failed_commit", h.lost_failed_commit),
+            ("exit_missed", h.exits_missed),
+        ] {
+            let _ = writeln!(out, "taskwatch_history_lost_total{{cause=\"{cause}\"}} {n}");
+        }
+        header(
+            out,
+            "taskwatch_history_without_stats_total",
+            "counter",
+            "Process lifetimes recorded without their taskstats record.",
+        );
+        let _ = writeln!(
+            out,
+            "taskwatch_history_without_stats_total {}",
+            h.without_stats
+        );
     }
 
     /// The Prometheus text exposition.
@@ -222,6 +284,7 @@ impl Metrics {
                 s.lost()
             );
         }
+        self.render_history(&mut out);
         out
     }
 }

@@ -23,7 +23,8 @@ pub struct ExitsPrinter {
     pub without_stats: u64,
 }
 
-fn print_exit(ctx: &Ctx<'_>) -> Verdict {
+/// The watcher: prints an exit (or a loss) when an exits printer is installed.
+pub fn print_exit(ctx: &Ctx<'_>) -> Verdict {
     session::with(|s| {
         if s.exits.is_some() && !s.done() && s.selection.matches(ctx) {
             on_event(s, ctx);

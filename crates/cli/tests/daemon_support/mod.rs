@@ -114,10 +114,15 @@ impl Daemon {
 
     /// One metric's value (the first sample whose line starts with `series`).
     pub fn metric(&self, series: &str) -> f64 {
-        let text = scrape(self.metrics);
-        text.lines()
+        self.metric_if_present(series)
+            .unwrap_or_else(|| panic!("no metric {series} in:\n{}", scrape(self.metrics)))
+    }
+
+    /// One metric's value, `None` while the daemon does not publish it.
+    pub fn metric_if_present(&self, series: &str) -> Option<f64> {
+        scrape(self.metrics)
+            .lines()
             .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
-            .unwrap_or_else(|| panic!("no metric {series} in:\n{text}"))
     }
 
     /// Open file descriptors of the daemon.

@@ -60,6 +60,11 @@ pub struct ListenerConfig {
     /// falls this far behind, shard threads stop reading and the kernel drops, and
     /// counts, what their sockets cannot hold: loss is never silent.
     pub queue_batches: usize,
+    /// When set, each shard thread keeps only these capabilities once started (its
+    /// socket is already registered): a daemon that drops privilege after opening its
+    /// sockets drops it in these threads too (capabilities are per thread). Keep
+    /// CAP_NET_ADMIN for the deregistration at stop.
+    pub thread_capabilities: Option<Vec<u32>>,
 }
 
 impl Default for ListenerConfig {
@@ -71,6 +76,7 @@ impl Default for ListenerConfig {
             batch: 32,
             slot_bytes: DEFAULT_SLOT,
             queue_batches: 256,
+            thread_capabilities: None,
         }
     }
 }
@@ -156,7 +162,12 @@ impl Listener {
             let counters = Arc::new(Mutex::new(ShardStats::default()));
             listener.counters.push(counters.clone());
             let handle = shard
-                .spawn(tx.clone(), listener.shared.clone(), counters)
+                .spawn(
+                    tx.clone(),
+                    listener.shared.clone(),
+                    counters,
+                    config.thread_capabilities.clone(),
+                )
                 .map_err(TaskstatsError::io("starting a shard thread"))?;
             listener.threads.push(handle);
         }

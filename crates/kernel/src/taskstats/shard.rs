@@ -107,6 +107,7 @@ impl OpenShard {
         tx: SyncSender<Vec<Item>>,
         shared: Arc<Shared>,
         counters: Arc<Mutex<ShardStats>>,
+        keep_capabilities: Option<Vec<u32>>,
     ) -> io::Result<JoinHandle<ShardStats>> {
         let single = (self.info.cpus.len() == 1)
             .then(|| self.info.cpus.first())
@@ -132,9 +133,14 @@ impl OpenShard {
             warned_drops: false,
         };
         let pending = self.pending;
-        std::thread::Builder::new()
-            .name(name)
-            .spawn(move || runner.run(pending))
+        std::thread::Builder::new().name(name).spawn(move || {
+            if let Some(keep) = keep_capabilities {
+                if let Err(e) = crate::capabilities::keep_only(&keep) {
+                    tracing::warn!("taskstats shard thread: {e}");
+                }
+            }
+            runner.run(pending)
+        })
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::protocol::exit_stats::StatsMember;
 use serde::Deserialize;
 use taskwatch_core::clock::WallClock;
 use taskwatch_core::event::NO_CPU;
@@ -21,7 +22,8 @@ pub enum Received {
 /// One event from the daemon.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RemoteEvent {
-    /// The event as the core models it (exit parents and statistics are not sent).
+    /// The event as the core models it (exit parents are not sent; exit statistics only
+    /// to registrations asking `exit_stats`).
     pub event: Event,
     /// The task's parent process, when the daemon knew it.
     pub ppid: Option<u32>,
@@ -106,6 +108,7 @@ struct Wire {
     lifetime_ns: Option<u64>,
     count: Option<u64>,
     source: Option<String>,
+    stats: Option<StatsMember>,
 }
 
 /// Why a line is not an event this client understands.
@@ -183,7 +186,14 @@ pub fn parse_event(line: &str) -> Result<RemoteEvent, EventParseError> {
                 (None, None) => return Err(EventParseError("exit without code or signal".into())),
             },
             parent: Ids::default(),
-            stats: None,
+            stats: match &w.stats {
+                Some(member) => Some(Arc::new(
+                    member
+                        .decode()
+                        .map_err(|e| EventParseError(e.to_string()))?,
+                )),
+                None => None,
+            },
         },
         "lost" => EventKind::Lost {
             count: need(w.count, "count")?,

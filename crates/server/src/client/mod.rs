@@ -97,6 +97,9 @@ pub struct HelloInfo {
     pub uid: u32,
     /// "all" or "own".
     pub sees: String,
+    /// Whether exit statistics can be asked for (protocol 2; absent means no).
+    #[serde(default)]
+    pub exit_stats: bool,
 }
 
 #[derive(Deserialize)]
@@ -253,12 +256,24 @@ fn handshake(
     let line = read_reply_line(&mut conn, pending)?;
     let hello: HelloInfo = serde_json::from_slice(&line)
         .map_err(|e| ClientError::Protocol(format!("bad hello: {e}")))?;
-    if hello.protocol != crate::protocol::PROTOCOL_VERSION {
+    let spoken = crate::protocol::OLDEST_PROTOCOL_VERSION..=crate::protocol::PROTOCOL_VERSION;
+    if !spoken.contains(&hello.protocol) {
         return Err(ClientError::Protocol(format!(
-            "the daemon speaks protocol {}, this client {}",
+            "the daemon speaks protocol {}, this client {} to {}",
             hello.protocol,
-            crate::protocol::PROTOCOL_VERSION
+            spoken.start(),
+            spoken.end()
         )));
+    }
+    if config.registrations.iter().any(|r| r.exit_stats) && !hello.exit_stats {
+        return Err(ClientError::Refused {
+            code: "exit_stats_unavailable".into(),
+            message: format!(
+                "the daemon (protocol {}) does not deliver exit statistics: it needs \
+                 protocol 2 and a taskstats listener (see the daemon's log)",
+                hello.protocol
+            ),
+        });
     }
     for (tag, registration) in config.registrations.iter().enumerate() {
         let mut request =

@@ -4,6 +4,7 @@
 //! Threads: the kernel reader (one, see `reader`) and the connection runtime (tokio,
 //! current-thread, on the caller's thread): the event path never waits for a client.
 
+pub mod extension;
 mod reader;
 pub mod socket;
 
@@ -14,10 +15,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use taskwatch_core::clock::WallClock;
-use taskwatch_kernel::capabilities::{self, CAP_SYS_PTRACE};
+use taskwatch_kernel::capabilities::{self, CAP_NET_ADMIN, CAP_SYS_PTRACE};
 use taskwatch_kernel::clock::{monotonic_ns, realtime_minus_monotonic_ns};
 use taskwatch_kernel::connector::ConnectorConfig;
+use taskwatch_kernel::exec_trace::ExecTraceError;
 use taskwatch_kernel::source::{LiveSource, SourceConfig, SourceError};
+use taskwatch_kernel::taskstats::ListenerConfig;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinSet;
 
@@ -28,6 +31,7 @@ use crate::machine::Machine;
 use crate::metrics::Metrics;
 use crate::protocol::{error_line, ErrorCode, RequestError};
 use crate::router::Router;
+use extension::ReaderExtension;
 
 /// How long clients get to take their last events and the shutdown notice.
 const GOODBYE: Duration = Duration::from_secs(3);
@@ -74,8 +78,13 @@ pub enum DaemonError {
     Reader(String),
 }
 
-/// Runs the daemon until `stop` is set (by SIGTERM or SIGINT) or the source fails.
-pub fn run(config: DaemonConfig, stop: Arc<AtomicBool>) -> Result<(), DaemonError> {
+/// Runs the daemon until `stop` is set (by SIGTERM or SIGINT) or the source fails;
+/// `extension` runs on the kernel reader thread (see [`extension::ReaderExtension`]).
+pub fn run(
+    config: DaemonConfig,
+    stop: Arc<AtomicBool>,
+    extension: Option<Box<dyn ReaderExtension>>,
+) -> Result<(), DaemonError> {
     let machine = Machine::read()?;
     let gid = match &config.group {
         Some(g) => {
@@ -98,7 +107,7 @@ pub fn run(config: DaemonConfig, stop: Arc<AtomicBool>) -> Result<(), DaemonErro
         batch_wait: Duration::from_micros(config.source.batch_wait_us),
         ..SourceConfig::default()
     };
-    let (source, exec_error) = LiveSource::open(&source_config)?;
+    let (source, exec_error, exit_stats) = open_source(source_config, config.source.exit_stats)?;
     if let Some(e) = exec_error {
         tracing::warn!(
             "exec paths will come from /proc and may be missing for short-lived processes: {e}"
@@ -127,7 +136,8 @@ pub fn run(config: DaemonConfig, stop: Arc<AtomicBool>) -> Result<(), DaemonErro
         None => None,
     };
     // Every kernel socket and file we need is open: from here on, only reading other
-    // users' /proc/PID/exe needs privilege. No other thread exists yet, so this covers all.
+    // users' /proc/PID/exe needs privilege. The only threads started yet are the taskstats
+    // shards, which dropped theirs; every later thread inherits this thread's sets.
     let caps = capabilities::keep_only(&[CAP_SYS_PTRACE])?;
     tracing::info!(
         effective = format!("{:#x}", caps.effective),
@@ -150,6 +160,7 @@ pub fn run(config: DaemonConfig, stop: Arc<AtomicBool>) -> Result<(), DaemonErro
         limits: config.limits.clone(),
         access: config.access.clone(),
         instance: format!("{}-{}", std::process::id(), monotonic_ns()),
+        exit_stats,
         realtime_minus_monotonic_ns: offset,
         next_id: AtomicU64::new(1),
         open: AtomicUsize::new(0),
@@ -157,10 +168,18 @@ pub fn run(config: DaemonConfig, stop: Arc<AtomicBool>) -> Result<(), DaemonErro
 
     let (ready_tx, ready_rx) = oneshot::channel();
     let (shutdown_tx, shutdown_rx) = watch::channel(None);
-    let reader_stop = Arc::clone(&stop);
+    let parts = reader::ReaderParts {
+        source,
+        fanout,
+        metrics: Arc::clone(&metrics),
+        extension,
+        stop: Arc::clone(&stop),
+        ready: ready_tx,
+        shutdown: shutdown_tx,
+    };
     let reader = std::thread::Builder::new()
         .name("kernel-reader".into())
-        .spawn(move || reader::run(source, fanout, reader_stop, ready_tx, shutdown_tx))
+        .spawn(move || reader::run(parts))
         .map_err(DaemonError::Runtime)?;
 
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -208,6 +227,32 @@ pub fn run(config: DaemonConfig, stop: Arc<AtomicBool>) -> Result<(), DaemonErro
     reader_result.map_err(DaemonError::Reader)?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Opens the kernel source, with taskstats listeners when `exit_stats`; a taskstats
+/// listener that cannot open is not fatal: exits then go out without statistics.
+fn open_source(
+    mut config: SourceConfig,
+    exit_stats: bool,
+) -> Result<(LiveSource, Option<ExecTraceError>, bool), DaemonError> {
+    if exit_stats {
+        // The shard threads start now, before the capabilities are dropped on this thread:
+        // they drop theirs themselves, keeping only what deregistering at stop needs.
+        config.exit_stats = Some(ListenerConfig {
+            thread_capabilities: Some(vec![CAP_NET_ADMIN]),
+            ..ListenerConfig::default()
+        });
+        match LiveSource::open(&config) {
+            Ok((source, exec_error)) => return Ok((source, exec_error, true)),
+            Err(SourceError::Taskstats(e)) => {
+                tracing::warn!("exit statistics are off: {e}");
+                config.exit_stats = None;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let (source, exec_error) = LiveSource::open(&config)?;
+    Ok((source, exec_error, false))
 }
 
 async fn accept_loop(

@@ -29,6 +29,8 @@ pub enum ErrorCode {
     UnknownRegistration,
     /// The server has the most connections allowed.
     TooManyConnections,
+    /// `exit_stats` was asked for but the daemon has no taskstats listener.
+    ExitStatsUnavailable,
 }
 
 impl ErrorCode {
@@ -46,6 +48,7 @@ impl ErrorCode {
             ErrorCode::TooManyRegistrations => "too_many_registrations",
             ErrorCode::UnknownRegistration => "unknown_registration",
             ErrorCode::TooManyConnections => "too_many_connections",
+            ErrorCode::ExitStatsUnavailable => "exit_stats_unavailable",
         }
     }
 }

@@ -39,6 +39,9 @@ pub struct Hello {
     /// "all" when the client sees every task, "own" when only tasks whose real or
     /// effective uid is its own.
     pub sees: &'static str,
+    /// Protocol 2: whether registrations may ask for `exit_stats` (the daemon listens to
+    /// taskstats).
+    pub exit_stats: bool,
     /// This connection's limits.
     pub limits: LimitsInfo,
 }

@@ -48,6 +48,9 @@ pub struct RegisterRequest {
     /// Only tasks with one of these comms (exact, 1 to 15 bytes).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub comms: Vec<String>,
+    /// Protocol 2: put the kernel's taskstats records on exit events (`stats`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub exit_stats: bool,
 }
 
 #[derive(Deserialize)]
