@@ -9,8 +9,12 @@ was read), daemon CPU per event per subscriber (daemon CPU time / events queued 
 subscribers, from /proc/PID/task/*/schedstat and the daemon's metrics), daemon peak RSS, and
 the stalled subscriber's received + lost against what its filter matched.
 
+The 64 subscribers are read by `taskwatch bench subscribers` (Rust, one blocking reader
+thread per connection stamping each read with CLOCK_MONOTONIC) unless `--python-subscribers`
+asks for the first version's single Python process with `selectors`, kept for comparison.
+
 Usage: sudo python3 bench/daemon_storm.py [--workers 2] [--children 15000]
-       [--subscribers 64] [--taskwatch target/release/taskwatch]
+       [--subscribers 64] [--taskwatch target/release/taskwatch] [--python-subscribers]
 """
 import argparse, json, os, re, selectors, signal, socket, subprocess, sys, tempfile, time, urllib.request
 
@@ -61,6 +65,21 @@ class Sub:
         return pat.search(tail) is not None
 
 
+class FileSub:
+    """A subscriber read by `taskwatch bench subscribers`: its lines from sub-N.lines."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def lines(self):
+        out = []
+        with open(self.path, "rb") as f:
+            for raw in f:
+                t, line = raw.rstrip(b"\n").split(b" ", 1)
+                out.append((int(t), line))
+        return out
+
+
 def metrics(addr):
     text = urllib.request.urlopen(f"http://{addr}/metrics").read().decode()
     m = {}
@@ -82,6 +101,8 @@ def main():
     ap.add_argument("--children", type=int, default=15000)
     ap.add_argument("--subscribers", type=int, default=64)
     ap.add_argument("--taskwatch", default=os.path.join(HERE, "..", "target", "release", "taskwatch"))
+    ap.add_argument("--python-subscribers", action="store_true",
+                    help="read the subscribers from this Python process (the first version)")
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="daemon-storm-")
     worker, true = build(tmp)
@@ -92,12 +113,23 @@ def main():
     for line in d.stderr:
         if b"ready" in line:
             break
-    subs = [Sub(path, dict(cpus=MASKS[i % 3])) for i in range(a.subscribers)]
+    rust = None
+    if a.python_subscribers:
+        subs = [Sub(path, dict(cpus=MASKS[i % 3])) for i in range(a.subscribers)]
+    else:
+        out_dir = os.path.join(tmp, "subs")
+        rust = subprocess.Popen([a.taskwatch, "bench", "subscribers", "--socket", path,
+                                 "--subscribers", str(a.subscribers), "--masks", ",".join(MASKS),
+                                 "--out", out_dir],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert rust.stdout.readline().strip() == "ready"
+        subs = [FileSub(os.path.join(out_dir, f"sub-{i}.lines")) for i in range(a.subscribers)]
     stalled = Sub(path, dict(cpus="0-1", comms=sorted(STORM_COMMS)))
     sel = selectors.DefaultSelector()
-    for s in subs:
-        s.sock.setblocking(False)
-        sel.register(s.sock, selectors.EVENT_READ, s)
+    if rust is None:
+        for s in subs:
+            s.sock.setblocking(False)
+            sel.register(s.sock, selectors.EVENT_READ, s)
 
     m0, cpu0 = metrics(addr), cpu_ns(d.pid)
     procs = [subprocess.Popen([worker, str(a.children), true], stdout=subprocess.PIPE, text=True)
@@ -105,8 +137,11 @@ def main():
     t0 = time.monotonic()
     markers = None
     while True:
-        for key, _ in sel.select(timeout=0.05):
-            key.data.read()
+        if rust is None:
+            for key, _ in sel.select(timeout=0.05):
+                key.data.read()
+        elif markers is None:
+            time.sleep(0.05)
         if markers is None and all(p.poll() is not None for p in procs):
             wall = time.monotonic() - t0
             m = []
@@ -115,6 +150,11 @@ def main():
                 p.wait()
                 m.append(p.pid)
             markers = m
+        if markers is not None and rust is not None:
+            rust.stdin.write(f"until {markers[0]} {markers[1]}\n")
+            rust.stdin.flush()
+            assert rust.stdout.readline().strip() == "done"
+            break
         if markers is not None:
             need = {"0": [markers[0]], "1": [markers[1]], "0-1": markers}
             if all(all(s.saw_exit(p) for p in need[MASKS[i % 3]]) for i, s in enumerate(subs)):
@@ -167,6 +207,7 @@ def main():
         sum(v for k, v in m0.items() if k.startswith("taskwatch_events_in_total"))
     forks = sum(1 for _, _, e in parsed_ref if e["event"] == "fork" and e["parent_tgid"] in worker_pids)
     result = dict(
+        subscriber_side="python" if rust is None else "rust",
         subscribers=a.subscribers, workers=a.workers, children=a.children,
         storm_rate=a.workers * a.children / wall, storm_forks_seen=forks,
         storm_events_in_reference=len(ref_storm),

@@ -79,6 +79,25 @@ pub enum BenchCommand {
     /// Cost per event of calling 0, 1, 8 and 64 watchers: the static tables, the dynamic
     /// set and a Mutex<Vec<Box<dyn Fn>>> chain, with allocations per event.
     Dispatch(BenchDispatchArgs),
+    /// The subscriber side of bench/daemon_storm.py: N connections to a daemon, each read
+    /// by its own thread that stamps receipt times (driven over stdin/stdout).
+    Subscribers(BenchSubscribersArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchSubscribersArgs {
+    /// The daemon's socket.
+    #[arg(long, value_name = "PATH")]
+    pub socket: std::path::PathBuf,
+    /// Connections.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub subscribers: u64,
+    /// Their cpulists, in turn.
+    #[arg(long, value_delimiter = ',', default_value = "0-1,0,1")]
+    pub masks: Vec<String>,
+    /// Where each subscriber's lines are written (sub-N.lines: RECEIPT_NS LINE).
+    #[arg(long, value_name = "DIR")]
+    pub out: std::path::PathBuf,
 }
 
 #[derive(Debug, Args)]

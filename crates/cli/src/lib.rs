@@ -52,6 +52,15 @@ pub fn main() -> ExitCode {
         args::Command::Bench(args::BenchCommand::Dispatch(b)) => {
             bench::run_dispatch(&b).map(|()| 0)
         }
+        args::Command::Bench(args::BenchCommand::Subscribers(b)) => {
+            bench::subscribers::run(&bench::subscribers::SubscribersBench {
+                socket: b.socket,
+                subscribers: b.subscribers as usize,
+                masks: b.masks,
+                out: b.out,
+            })
+            .map(|()| 0)
+        }
         args::Command::Exits(e) => exits::run(e).map(|()| 0),
         args::Command::Stat(a) => stat::run(&a).map(|()| 0),
         args::Command::Record(a) => record::run(a).map(|()| 0),

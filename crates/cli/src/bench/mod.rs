@@ -2,6 +2,7 @@
 //! figures in BENCHMARKS.md on their own machine.
 
 pub mod dispatch;
+pub mod subscribers;
 pub mod trivial;
 
 use std::io::Write;
