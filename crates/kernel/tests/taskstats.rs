@@ -255,7 +255,19 @@ fn a_multi_threaded_exit_adds_a_tgid_record() {
     assert_eq!(before.stats.ac_tgid, pid);
     assert_eq!(record.stats.ac_pid, 0, "a TGID record sums the group");
     assert!(record.stats.cpu_count >= before.stats.cpu_count);
-    // The worker thread's own record came too.
+    // The worker thread's own record came too; from another CPU's shard it may arrive
+    // after the TGID record (shards are not ordered with each other).
+    let is_worker = |i: &Item| {
+        matches!(i, Item::Record { record, .. }
+            if record.stats.ac_tgid == pid && record.aggregate != Aggregate::Pid(pid)
+                && record.aggregate != Aggregate::Tgid(pid))
+    };
+    if !all.iter().any(is_worker) {
+        assert!(
+            recv_until(&listener, &mut all, is_worker),
+            "no record of the worker thread"
+        );
+    }
     let threads: HashSet<u32> = all
         .iter()
         .filter_map(|i| match i {
