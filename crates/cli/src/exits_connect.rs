@@ -9,7 +9,7 @@ use taskwatch_core::clock::WallClock;
 use taskwatch_core::exit_record::ProcessTotals;
 use taskwatch_core::{Ctx, ProcessTable};
 use taskwatch_kernel::clock::realtime_minus_monotonic_ns;
-use taskwatch_server::client::{Client, ClientConfig, Gap, Received};
+use taskwatch_server::client::{Gap, Received};
 use taskwatch_server::machine::Machine;
 use taskwatch_server::protocol::RegisterRequest;
 
@@ -18,7 +18,7 @@ use crate::output::Output;
 use crate::selection::{resolve_uid, Selection};
 use crate::session::{self, Format, Session};
 use crate::watch::positive_duration;
-use crate::watch_connect::{receive, stop_on_signals, RECONNECT};
+use crate::watch_connect::{receive, stop_on_signals, subscribe};
 use crate::watchers::exits::{print_exit, ExitsPrinter};
 
 pub fn run(args: ExitsArgs, socket: PathBuf) -> anyhow::Result<()> {
@@ -61,17 +61,7 @@ pub fn run(args: ExitsArgs, socket: PathBuf) -> anyhow::Result<()> {
     let duration = positive_duration(args.duration)?;
     let _delayacct = crate::exits::delay_accounting(&args)?;
     let stop = stop_on_signals()?;
-    let mut client = Client::connect(ClientConfig {
-        socket: socket.clone(),
-        registrations: vec![registration],
-        reconnect: Some(RECONNECT),
-    })
-    .with_context(|| format!("subscribing to the daemon at {}", socket.display()))?;
-    tracing::info!(
-        server = client.hello().server,
-        sees = client.hello().sees,
-        "watching exits through the daemon"
-    );
+    let mut client = subscribe(&socket, registration, "watching exits through the daemon")?;
     let local = time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC);
     let json = args.json;
     session::install(Session {

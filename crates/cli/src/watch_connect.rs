@@ -26,6 +26,27 @@ const POLL: Duration = Duration::from_millis(100);
 /// Retry interval while the daemon is away.
 pub(crate) const RECONNECT: Duration = Duration::from_millis(200);
 
+/// Connects to the daemon at `socket` with one registration (reconnecting after a
+/// restart) and logs what the daemon said, as `started`.
+pub fn subscribe(
+    socket: &std::path::Path,
+    registration: RegisterRequest,
+    started: &'static str,
+) -> anyhow::Result<Client> {
+    let client = Client::connect(ClientConfig {
+        socket: socket.to_owned(),
+        registrations: vec![registration],
+        reconnect: Some(RECONNECT),
+    })
+    .with_context(|| format!("subscribing to the daemon at {}", socket.display()))?;
+    tracing::info!(
+        server = client.hello().server,
+        sees = client.hello().sees,
+        "{started}"
+    );
+    Ok(client)
+}
+
 pub fn run(args: WatchArgs, socket: PathBuf) -> anyhow::Result<()> {
     if args.stats || args.audit.is_some() {
         bail!("--stats and --audit need the process table: they are not available with --connect");
@@ -72,17 +93,7 @@ pub fn run(args: WatchArgs, socket: PathBuf) -> anyhow::Result<()> {
         },
     };
     let stop = stop_on_signals()?;
-    let mut client = Client::connect(ClientConfig {
-        socket: socket.clone(),
-        registrations: vec![registration],
-        reconnect: Some(RECONNECT),
-    })
-    .with_context(|| format!("subscribing to the daemon at {}", socket.display()))?;
-    tracing::info!(
-        server = client.hello().server,
-        sees = client.hello().sees,
-        "watching through the daemon"
-    );
+    let mut client = subscribe(&socket, registration, "watching through the daemon")?;
     let local = time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC);
     session::install(Session {
         selection: display,
