@@ -4,13 +4,12 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::{anyhow, bail, Context};
+use anyhow::{bail, Context};
 use taskwatch_core::clock::WallClock;
 use taskwatch_core::exit_record::ProcessTotals;
 use taskwatch_core::{Ctx, ProcessTable};
 use taskwatch_kernel::clock::realtime_minus_monotonic_ns;
 use taskwatch_server::client::{Gap, Received};
-use taskwatch_server::machine::Machine;
 use taskwatch_server::protocol::RegisterRequest;
 
 use crate::args::ExitsArgs;
@@ -18,21 +17,14 @@ use crate::output::Output;
 use crate::selection::{resolve_uid, Selection};
 use crate::session::{self, Format, Session};
 use crate::watch::positive_duration;
-use crate::watch_connect::{receive, stop_on_signals, subscribe};
+use crate::watch_connect::{checked_cpus, receive, stop_on_signals, subscribe};
 use crate::watchers::exits::{print_exit, ExitsPrinter};
 
 pub fn run(args: ExitsArgs, socket: PathBuf) -> anyhow::Result<()> {
     if args.shards.is_some() {
         bail!("--shards sets up local taskstats listeners: not available with --connect");
     }
-    let machine = Machine::read().context("reading this machine's CPUs")?;
-    let cpus = match &args.cpus {
-        Some(list) => list.clone(),
-        None => machine.possible.to_string(),
-    };
-    machine
-        .check_cpulist(&cpus)
-        .map_err(|e| anyhow!("--cpus {cpus:?}: {e}"))?;
+    let cpus = checked_cpus(&args.cpus)?;
     // Checks every flag as direct mode would; the daemon applies the task filters.
     Selection::new(
         &["exit".to_string()],

@@ -47,18 +47,25 @@ pub fn subscribe(
     Ok(client)
 }
 
-pub fn run(args: WatchArgs, socket: PathBuf) -> anyhow::Result<()> {
-    if args.stats || args.audit.is_some() {
-        bail!("--stats and --audit need the process table: they are not available with --connect");
-    }
+/// `--cpus`, checked as strictly as the kernel checks a taskstats cpulist (default:
+/// every possible CPU).
+pub fn checked_cpus(flag: &Option<String>) -> anyhow::Result<String> {
     let machine = Machine::read().context("reading this machine's CPUs")?;
-    let cpus = match &args.cpus {
+    let cpus = match flag {
         Some(list) => list.clone(),
         None => machine.possible.to_string(),
     };
     machine
         .check_cpulist(&cpus)
         .map_err(|e| anyhow!("--cpus {cpus:?}: {e}"))?;
+    Ok(cpus)
+}
+
+pub fn run(args: WatchArgs, socket: PathBuf) -> anyhow::Result<()> {
+    if args.stats || args.audit.is_some() {
+        bail!("--stats and --audit need the process table: they are not available with --connect");
+    }
+    let cpus = checked_cpus(&args.cpus)?;
     // Checks every flag as direct mode would; the daemon applies the task filters.
     Selection::new(
         &args.events,

@@ -1,13 +1,12 @@
 //! `exits --connect` prints what `exits` prints: the daemon puts each exit's taskstats
 //! records on the event, and a workload's line has the same fields and values both ways.
 
-mod common;
 mod daemon_support;
 
 use std::process::Command;
 
 use common::Watch;
-use daemon_support::Daemon;
+use daemon_support::{common, Daemon};
 use serde_json::Value;
 
 fn line_of(watch: &Watch, pid: u64) -> Value {

@@ -12,30 +12,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-/// Hang guard only: no test asserts on time, but none may wait forever either.
-pub const HANG_GUARD: Duration = Duration::from_secs(60);
+#[path = "../common/mod.rs"]
+pub mod common;
 
-pub fn binary() -> &'static str {
-    env!("CARGO_BIN_EXE_taskwatch")
-}
-
-/// True when the test may run; when it may not, says why. In CI it must run.
-pub fn require_root(test: &str) -> bool {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let euid = status
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))
-        .and_then(|v| v.split_whitespace().nth(1)?.parse::<u32>().ok())
-        .unwrap_or(u32::MAX);
-    if euid == 0 {
-        return true;
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!("{test} needs root (the proc connector) and CI runs as root");
-    }
-    eprintln!("skipping {test}: needs root and CI is unset");
-    false
-}
+#[allow(unused_imports)] // each test binary uses its own subset
+pub use common::{binary, require_root, HANG_GUARD};
 
 /// Polls `done` (hang guard only).
 pub fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
